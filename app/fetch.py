@@ -1,0 +1,483 @@
+"""Fetch a page safely: check where it goes, connect to the checked address, bound time and size."""
+
+from __future__ import annotations
+
+import codecs
+import ipaddress
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import charset_normalizer
+import idna
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from app.errors import (
+    BadURL,
+    BlockedDestination,
+    FetchError,
+    TooLarge,
+    UnsupportedContent,
+    UpstreamStatus,
+    UpstreamTimeout,
+)
+from app.settings import DEFAULT_PORTS
+
+log = logging.getLogger("text_mode.fetch")
+
+Resolver = Callable[[str, int], Sequence[str]]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
+CHUNK = 64 * 1024
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Return every address the system resolver gives for host (A and AAAA)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Where and how the fetcher may go."""
+
+    timeout: float = 10.0
+    max_bytes: int = 5 * 1024 * 1024
+    allow_private: bool = False
+    allowed_ports: frozenset[int] = DEFAULT_PORTS
+    user_agent: str = "text-mode"
+    resolver: Resolver = field(default=resolve, compare=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page, decoded to text."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    charset: str
+    text: str
+    is_html: bool
+    elapsed_ms: float
+
+
+# Ranges that ipaddress calls global but that must never be reached, or that wrap another address.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+    ipaddress.IPv4Network("0.0.0.0/8"),
+    ipaddress.IPv4Network("100.64.0.0/10"),
+    ipaddress.IPv4Network("192.0.0.0/24"),
+    ipaddress.IPv4Network("198.18.0.0/15"),
+    ipaddress.IPv4Network("224.0.0.0/3"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("fc00::/7"),
+    ipaddress.IPv6Network("fe80::/10"),
+    ipaddress.IPv6Network("fec0::/10"),
+    ipaddress.IPv6Network("ff00::/8"),
+    ipaddress.IPv6Network("2001::/23"),
+    ipaddress.IPv6Network("2001:db8::/32"),
+)
+
+
+def is_public_address(address: Address) -> bool:
+    """Tell whether an address is globally routable, unwrapping IPv4 inside IPv6 spellings."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public_address(address.ipv4_mapped)
+        if address in NAT64:
+            return is_public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address in SIX_TO_FOUR:
+            return is_public_address(ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF))
+        # IPv4-compatible ::a.b.c.d (deprecated) is never routed.
+        if int(address) >> 32 == 0:
+            return False
+    if any(address.version == net.version and address in net for net in EXTRA_BLOCKED):
+        return False
+    return bool(
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not address.is_loopback
+        and not address.is_link_local
+        and not address.is_unspecified
+        and not address.is_private
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL checked for shape: scheme, normalised host and port."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+
+SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):(.*)$", re.DOTALL)
+
+
+def normalize_url(raw: str) -> str:
+    """Return raw as an absolute http(s) URL: a missing scheme means https; other schemes are refused."""
+    candidate = raw.strip()
+    if not candidate:
+        raise BadURL("no URL was given")
+    if candidate.startswith("//"):
+        return "https:" + candidate
+    match = SCHEME_RE.match(candidate)
+    # "example.com:8080/page" is a host and port, not a scheme called "example.com".
+    if match and not re.match(r"^\d+(?:[/?#]|$)", match.group(2)):
+        scheme = match.group(1).lower()
+        if scheme not in {"http", "https"}:
+            raise BadURL(f"the scheme {scheme!r} is not supported; only http and https are")
+        rest = match.group(2)
+        if not rest.startswith("//"):
+            raise BadURL("the URL has no host")
+        return scheme + ":" + rest
+    return "https://" + candidate
+
+
+def check_target(url: str, *, policy: Policy) -> Target:
+    """Parse url and check its shape: http(s), a host, no credentials, an allowed port."""
+    if any(ord(c) < 0x21 or c == "\x7f" for c in url):
+        raise BadURL("the URL contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise BadURL(f"the URL cannot be parsed ({error})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise BadURL(f"the scheme {scheme!r} is not supported; only http and https are")
+    if parts.username is not None or parts.password is not None:
+        raise BadURL("credentials in the URL are not allowed")
+    host = normalize_host(parts.hostname or "")
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if not policy.allow_private and port not in policy.allowed_ports:
+        raise BlockedDestination(f"port {port} is not allowed")
+    netloc_host = f"[{host}]" if ":" in host else host
+    default_port = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
+    netloc = netloc_host if default_port else f"{netloc_host}:{port}"
+    path = parts.path or "/"
+    return Target(urlunsplit((scheme, netloc, path, parts.query, "")), scheme, host, port)
+
+
+def normalize_host(raw: str) -> str:
+    """Return the host lower-cased, percent-decoded, IDNA-encoded, without a trailing dot."""
+    host = unquote(raw).strip().rstrip(".").lower()
+    if not host:
+        raise BadURL("the URL has no host")
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    if any(c in host for c in "/\\@#?%[]") or any(ord(c) < 0x21 for c in host):
+        raise BadURL("the host name is not valid")
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        if host.isascii() and re.fullmatch(r"[a-z0-9_.\-]+", host):
+            return host  # underscores and the like: let the resolver decide
+        raise BadURL("the host name is not valid") from None
+
+
+def checked_addresses(target: Target, *, policy: Policy, deadline: float) -> list[str]:
+    """Resolve the target's host once and return its addresses, all of them allowed, or raise."""
+    try:
+        literal: Address | None = ipaddress.ip_address(target.host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
+        addresses = _resolve_with_deadline(target.host, target.port, policy=policy, deadline=deadline)
+    if not addresses:
+        raise FetchError(f"the name {target.host} has no address")
+    if not policy.allow_private:
+        for text in addresses:
+            try:
+                address = ipaddress.ip_address(text.split("%")[0])
+            except ValueError:
+                raise BlockedDestination(f"{target.host} resolves to an unusable address") from None
+            if not is_public_address(address):
+                raise BlockedDestination(f"{target.host} is not a public address")
+    return addresses
+
+
+def _resolve_with_deadline(host: str, port: int, *, policy: Policy, deadline: float) -> list[str]:
+    """Run the resolver in a thread so a stuck lookup cannot outlast the deadline."""
+    result: list[str] = []
+    failure: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            result.extend(policy.resolver(host, port))
+        except BaseException as error:  # handed to the caller below
+            failure.append(error)
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if worker.is_alive():
+        raise UpstreamTimeout(f"looking up {host} took too long")
+    if failure:
+        if isinstance(failure[0], (OSError, UnicodeError)):
+            raise FetchError(f"the name {host} could not be resolved") from None
+        raise failure[0]
+    return result
+
+
+class _PinnedMixin:
+    """Connect only to the addresses that were checked for this host, never to a fresh lookup."""
+
+    pins: Mapping[tuple[str, int], Sequence[str]] = {}
+    host: str
+    port: int
+    timeout: Any
+    source_address: Any
+    socket_options: Any
+
+    def _new_conn(self) -> socket.socket:
+        key = (self.host.strip("[]").rstrip(".").lower(), self.port)
+        addresses = self.pins.get(key)
+        if not addresses:
+            raise BlockedDestination("the destination was not checked")
+        last: OSError | None = None
+        for address in addresses:
+            try:
+                return urllib3.util.connection.create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError:
+                raise ConnectTimeoutError(self, f"connecting to {self.host} timed out") from None
+            except OSError as error:
+                last = error
+        raise NewConnectionError(self, f"could not connect to {self.host}: {last}")  # type: ignore[arg-type]
+
+
+class PinnedAdapter(HTTPAdapter):
+    """A requests adapter whose connections go to pinned addresses; TLS is still verified by name."""
+
+    def __init__(self, pins: Mapping[tuple[str, int], Sequence[str]]) -> None:
+        self._pins = pins
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **kwargs)
+        attrs = {"pins": self._pins}
+        http_conn = type("PinnedHTTPConnection", (_PinnedMixin, HTTPConnection), attrs)
+        https_conn = type("PinnedHTTPSConnection", (_PinnedMixin, HTTPSConnection), attrs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("PinnedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+            "https": type("PinnedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        }
+
+
+def _new_session(pins: Mapping[tuple[str, int], Sequence[str]], user_agent: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or netrc from the environment
+    adapter = PinnedAdapter(pins)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update(
+        {
+            "User-Agent": user_agent,
+            "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+            "Accept-Language": "en;q=1.0, *;q=0.5",
+        }
+    )
+    return session
+
+
+def fetch(url: str, *, policy: Policy) -> Page:
+    """Fetch url under policy, following at most five redirects, each checked like the first."""
+    start = time.monotonic()
+    deadline = start + policy.timeout
+    pins: dict[tuple[str, int], Sequence[str]] = {}
+    target = check_target(normalize_url(url), policy=policy)
+    with _new_session(pins, policy.user_agent) as session:
+        for _hop in range(MAX_REDIRECTS + 1):
+            pins[(target.host, target.port)] = checked_addresses(target, policy=policy, deadline=deadline)
+            response = _send(session, target.url, deadline=deadline)
+            location = response.headers.get("Location")
+            if response.status_code in REDIRECT_STATUSES and location:
+                response.close()
+                target = check_target(urljoin(target.url, location.strip()), policy=policy)
+                continue
+            try:
+                return _read_page(url, target.url, response, policy=policy, start=start, deadline=deadline)
+            finally:
+                response.close()
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects", hint="The site redirects in a loop.")
+
+
+def _remaining(deadline: float, what: str) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise UpstreamTimeout(f"{what} took too long")
+    return remaining
+
+
+def _send(session: requests.Session, url: str, *, deadline: float) -> requests.Response:
+    remaining = _remaining(deadline, "the fetch")
+    sent = time.monotonic()
+    log.info("--> GET %s", url)
+    try:
+        response = session.get(url, stream=True, allow_redirects=False, timeout=(remaining, remaining))
+    except (requests.Timeout, urllib3.exceptions.TimeoutError):
+        raise UpstreamTimeout("the site did not answer in time") from None
+    except requests.exceptions.SSLError:
+        raise FetchError("the site's TLS certificate or handshake failed") from None
+    except requests.RequestException as error:
+        raise FetchError(f"could not connect to the site ({_short(error)})") from None
+    log.info("<-- %d %s (%d ms)", response.status_code, url, (time.monotonic() - sent) * 1000)
+    return response
+
+
+def _short(error: BaseException) -> str:
+    """Name the kind of failure without echoing internal addresses."""
+    text = str(error)
+    for needle, said in (
+        ("Connection refused", "connection refused"),
+        ("reset", "connection reset"),
+        ("Name or service not known", "name not found"),
+        ("NameResolution", "name not found"),
+        ("timed out", "timed out"),
+    ):
+        if needle in text:
+            return said
+    return type(error).__name__
+
+
+def _read_page(
+    url: str, final_url: str, response: requests.Response, *, policy: Policy, start: float, deadline: float
+) -> Page:
+    status = response.status_code
+    if status >= 400 or status < 200:
+        raise UpstreamStatus(f"the site answered {status}", upstream_status=status)
+    if status in REDIRECT_STATUSES:
+        raise FetchError(f"the site answered {status} without a Location to follow")
+    mime, header_charset = _content_type(response.headers.get("Content-Type", ""))
+    if mime and mime not in HTML_TYPES and mime not in TEXT_TYPES and not mime.endswith("+xml"):
+        raise UnsupportedContent(f"the page is {mime}, not HTML or text")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes and "Content-Encoding" not in response.headers:
+        raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
+    body = _read_body(response, policy=policy, deadline=deadline)
+    if not mime:
+        mime = _sniff(body)
+    text, charset = decode(body, header_charset=header_charset, is_html=mime not in TEXT_TYPES)
+    return Page(
+        url=url,
+        final_url=final_url,
+        status=status,
+        content_type=mime,
+        charset=charset,
+        text=text,
+        is_html=mime not in TEXT_TYPES,
+        elapsed_ms=(time.monotonic() - start) * 1000,
+    )
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    mime, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return mime.strip().lower(), charset
+
+
+def _sniff(body: bytes) -> str:
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<")):
+        return "text/html"
+    if b"\x00" in body[:4096]:
+        raise UnsupportedContent("the page is binary, not HTML or text")
+    return "text/plain"
+
+
+def _read_body(response: requests.Response, *, policy: Policy, deadline: float) -> bytes:
+    """Read the decoded body, stopping at the size limit or the wall-clock deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.raw.stream(CHUNK, decode_content=True):
+            size += len(chunk)
+            if size > policy.max_bytes:
+                raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
+            chunks.append(chunk)
+            _remaining(deadline, "reading the page")
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+        raise UpstreamTimeout("the site stopped sending in time") from None
+    except urllib3.exceptions.DecodeError:
+        raise FetchError("the page's compression is broken") from None
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise FetchError(f"the connection broke while reading the page ({_short(error)})") from None
+    return b"".join(chunks)
+
+
+META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.IGNORECASE)
+BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# As browsers do (WHATWG Encoding): these labels mean windows-1252.
+ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> tuple[str, str]:
+    """Decode body: the BOM, the header's charset, a <meta> charset, detection, then UTF-8 with replacement."""
+    for bom, name in BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(name, errors="replace"), name
+    candidates: list[str | None] = [_codec(header_charset)]
+    if is_html:
+        match = META_CHARSET_RE.search(body[:4096])
+        candidates.append(_codec(match.group(1).decode("ascii")) if match else None)
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        try:
+            return body.decode(candidate), candidate
+        except (UnicodeDecodeError, LookupError):
+            continue
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body[:200_000]).best()
+    if best is not None and best.encoding:
+        return body.decode(best.encoding, errors="replace"), str(best.encoding)
+    return body.decode("utf-8", errors="replace"), "utf-8"

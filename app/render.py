@@ -1,0 +1,483 @@
+"""Render an article: plain text wrapped by display width with numbered references, Markdown, or JSON."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import html2text
+import lxml.html
+from wcwidth import wcwidth
+
+from app.extract import Article, parse_fragment
+
+Block = list[str]
+
+DROPPED = frozenset(
+    {"script", "style", "noscript", "template", "svg", "button", "input", "select", "textarea", "iframe", "object",
+     "embed", "canvas", "video", "audio", "head", "title", "meta", "link", "map", "area"}
+)  # fmt: skip
+BLOCKS = frozenset(
+    {"address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt",
+     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
+     "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
+     "tfoot", "th", "thead", "tr", "ul", "caption", "listing", "xmp", "plaintext"}
+)  # fmt: skip
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+BULLETS = ("*", "-", "+")
+QUOTE_INDENT = 4
+MIN_WIDTH = 16  # nesting never squeezes the text column narrower than this
+# Characters that must not begin a line in CJK text (kinsoku), and those that must not end one.
+NO_LINE_START = set("、。，．・：；？！）」』】〕〉》”’ー〜…‥,.!?:;)]}%")
+NO_LINE_END = set("（「『【〔〈《“‘([{")
+SPACE_RE = re.compile(r"[ \t\n\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def display_width(text: str) -> int:
+    """Columns text takes in a terminal: CJK characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(max(wcwidth(char), 0) for char in text)
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _pieces(word: str) -> list[str]:
+    """Split a word where a line may break inside it: between CJK characters, never before closing marks."""
+    if word.isascii() or not any(_is_wide(char) for char in word):
+        return [word]
+    pieces: list[str] = []
+    for char in word:
+        previous = pieces[-1] if pieces else ""
+        glue = previous and (
+            char in NO_LINE_START or previous[-1] in NO_LINE_END or (not _is_wide(char) and not _is_wide(previous[-1]))
+        )
+        if glue:
+            pieces[-1] = previous + char
+        else:
+            pieces.append(char)
+    return pieces
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Wrap text at width columns without breaking a word; "\\n" is a hard break; width 0 means no wrapping."""
+    lines: list[str] = []
+    for segment in text.split("\n"):
+        words = segment.split(" ")
+        if width <= 0:
+            lines.append(" ".join(word for word in words if word))
+            continue
+        line, used = "", 0
+        for word in words:
+            if not word:
+                continue
+            for index, piece in enumerate(_pieces(word)):
+                gap = 1 if index == 0 and line else 0
+                size = display_width(piece)
+                if line and used + gap + size > width:
+                    lines.append(line)
+                    line, used = piece, size
+                else:
+                    line += " " * gap + piece
+                    used += gap + size
+        lines.append(line)
+    return lines
+
+
+@dataclass(frozen=True)
+class Link:
+    """A numbered reference: the link's number, its absolute URL and its text."""
+
+    n: int
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Body:
+    """An article body laid out as text, with the links it refers to."""
+
+    text: str
+    links: tuple[Link, ...]
+
+
+@dataclass
+class _Inline:
+    """Inline text being gathered for one paragraph."""
+
+    parts: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        if text:
+            self.parts.append(SPACE_RE.sub(" ", text))
+
+    def hard_break(self) -> None:
+        self.parts.append("\n")
+
+    def text(self) -> str:
+        joined = "".join(self.parts)
+        lines = [" ".join(line.split(" ")).strip() for line in joined.split("\n")]
+        while lines and not lines[-1]:
+            lines.pop()
+        while lines and not lines[0]:
+            lines.pop(0)
+        return re.sub(" {2,}", " ", "\n".join(lines))
+
+
+class _Layout:
+    """Walks article HTML once and lays it out as blocks of lines."""
+
+    def __init__(self, *, base_url: str, width: int, references: bool, underline: bool) -> None:
+        self.base_url = base_url
+        self.width = width
+        self.references = references
+        self.underline = underline
+        self.numbers: dict[str, int] = {}
+        self.links: list[Link] = []
+
+    def _inner(self, width: int, indent: int) -> int:
+        if width <= 0:
+            return 0
+        return max(width - indent, MIN_WIDTH)
+
+    def container(self, element: lxml.html.HtmlElement, width: int) -> list[Block]:
+        """Lay out element's children: runs of inline content become paragraphs."""
+        blocks: list[Block] = []
+        inline = _Inline()
+
+        def flush() -> None:
+            text = inline.text()
+            if text:
+                blocks.append(wrap(text, width))
+            inline.parts.clear()
+
+        inline.add(element.text or "")
+        for child in element:
+            tag = _tag(child)
+            if tag in BLOCKS or (tag and tag not in DROPPED and _has_block(child)):
+                flush()
+                blocks.extend(self.block(child, tag, width))
+            else:
+                self.inline(child, tag, inline)
+            inline.add(child.tail or "")
+        flush()
+        return blocks
+
+    def block(self, element: lxml.html.HtmlElement, tag: str, width: int) -> list[Block]:
+        if tag in HEADINGS:
+            return self.heading(element, tag, width)
+        if tag in ("ul", "ol", "menu"):
+            return self.list_block(element, tag, width)
+        if tag in ("pre", "listing", "xmp", "plaintext"):
+            return self.pre(element)
+        if tag == "blockquote":
+            inner = self._inner(width, QUOTE_INDENT)
+            lines = _join(self.container(element, inner), blank=True)
+            return [[(" " * QUOTE_INDENT + line).rstrip() for line in lines]] if lines else []
+        if tag == "table":
+            return self.table(element, width)
+        if tag == "hr":
+            return [["* * *"]]
+        if tag == "dd":
+            inner = self._inner(width, QUOTE_INDENT)
+            lines = _join(self.container(element, inner), blank=False)
+            return [[(" " * QUOTE_INDENT + line).rstrip() for line in lines]] if lines else []
+        return self.container(element, width)
+
+    def heading(self, element: lxml.html.HtmlElement, tag: str, width: int) -> list[Block]:
+        inline = _Inline()
+        self.inline_children(element, inline)
+        text = inline.text().replace("\n", " ")
+        if not text:
+            return []
+        lines = wrap(text, width)
+        if not self.underline:
+            return [lines]
+        rule = "=" if tag == "h1" else "-"
+        return [[*lines, rule * max(display_width(line) for line in lines)]]
+
+    def list_block(self, element: lxml.html.HtmlElement, tag: str, width: int, depth: int = 0) -> list[Block]:
+        items = [child for child in element if _tag(child) == "li"]
+        if not items:
+            return self.container(element, width)
+        start = _int(element.get("start"), 1)
+        markers = (
+            [f"{start + index}." for index in range(len(items))]
+            if tag == "ol"
+            else [BULLETS[depth % len(BULLETS)]] * len(items)
+        )
+        pad = max(display_width(marker) for marker in markers) + 1
+        inner = self._inner(width, pad)
+        lines: list[str] = []
+        for item, marker in zip(items, markers, strict=True):
+            blocks = self.list_item(item, inner, depth)
+            body = _join(blocks, blank=False) or [""]
+            lines.append(marker.ljust(pad) + body[0])
+            lines.extend((" " * pad + line).rstrip() for line in body[1:])
+        return [[line.rstrip() for line in lines]]
+
+    def list_item(self, item: lxml.html.HtmlElement, width: int, depth: int) -> list[Block]:
+        """An item's blocks, with a nested list one level deeper."""
+        blocks: list[Block] = []
+        inline = _Inline()
+
+        def flush() -> None:
+            text = inline.text()
+            if text:
+                blocks.append(wrap(text, width))
+            inline.parts.clear()
+
+        inline.add(item.text or "")
+        for child in item:
+            tag = _tag(child)
+            if tag in ("ul", "ol", "menu"):
+                flush()
+                blocks.extend(self.list_block(child, tag, width, depth + 1))
+            elif tag in BLOCKS or (tag and tag not in DROPPED and _has_block(child)):
+                flush()
+                blocks.extend(self.block(child, tag, width))
+            else:
+                self.inline(child, tag, inline)
+            inline.add(child.tail or "")
+        flush()
+        return blocks
+
+    def pre(self, element: lxml.html.HtmlElement) -> list[Block]:
+        text = element.text_content().replace("\r\n", "\n").replace("\r", "\n")
+        lines = [line.rstrip() for line in text.split("\n")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return [lines] if lines else []
+
+    def cell(self, element: lxml.html.HtmlElement) -> str:
+        inline = _Inline()
+        self.inline_children(element, inline, flatten_blocks=True)
+        return inline.text().replace("\n", " ")
+
+    def table(self, element: lxml.html.HtmlElement, width: int) -> list[Block]:
+        rows = [row for row in element.iter("tr") if _closest_table(row) is element]
+        cells = [[cell for cell in row if _tag(cell) in ("td", "th")] for row in rows]
+        columns = max((len(row) for row in cells), default=0)
+        is_layout = columns <= 1 or any(
+            _has_block(cell, deep=True) for row in cells for cell in row if cell.find(".//table") is not None
+        )
+        caption = element.find("caption")
+        blocks: list[Block] = self.container(caption, width) if caption is not None else []
+        if is_layout:
+            for row in cells:
+                for cell in row:
+                    blocks.extend(self.container(cell, width))
+            return blocks
+        texts = [[self.cell(cell) for cell in row] for row in cells]
+        texts = [row + [""] * (columns - len(row)) for row in texts if any(row)]
+        if not texts:
+            return blocks
+        header = all(_tag(cell) == "th" for cell in cells[0]) and len(texts) > 1
+        widths = [max(display_width(row[col]) for row in texts) for col in range(columns)]
+        if width <= 0 or sum(widths) + 2 * (columns - 1) <= width:
+            lines = [_row_line(row, widths) for row in texts]
+            if header:
+                lines.insert(1, "  ".join("-" * size for size in widths).rstrip())
+            blocks.append(lines)
+            return blocks
+        names = texts[0] if header else [""] * columns
+        for row in texts[1:] if header else texts:
+            lines = []
+            for name, value in zip(names, row, strict=True):
+                if value:
+                    lines.extend(wrap(f"{name}: {value}" if name else value, width))
+            blocks.append(lines)
+        return blocks
+
+    def inline_children(self, element: lxml.html.HtmlElement, inline: _Inline, *, flatten_blocks: bool = False) -> None:
+        inline.add(element.text or "")
+        for child in element:
+            tag = _tag(child)
+            if flatten_blocks and tag in BLOCKS and tag not in DROPPED:
+                inline.add(" ")
+                self.inline_children(child, inline, flatten_blocks=True)
+                inline.add(" ")
+            else:
+                self.inline(child, tag, inline)
+            inline.add(child.tail or "")
+
+    def inline(self, element: lxml.html.HtmlElement, tag: str, inline: _Inline) -> None:
+        if not tag or tag in DROPPED:
+            return
+        if tag == "br":
+            inline.hard_break()
+        elif tag == "img":
+            alt = " ".join((element.get("alt") or "").split())
+            if alt:
+                inline.add(f" [image: {alt}] ")
+        elif tag == "a":
+            before = len(inline.parts)
+            self.inline_children(element, inline)
+            self.reference(element, inline, before)
+        elif tag == "q":
+            inline.add("“")
+            self.inline_children(element, inline)
+            inline.add("”")
+        else:
+            self.inline_children(element, inline, flatten_blocks=True)
+
+    def reference(self, element: lxml.html.HtmlElement, inline: _Inline, before: int) -> None:
+        """Number the link element and put its number after its text."""
+        url = self.absolute(element.get("href"))
+        text = " ".join("".join(inline.parts[before:]).split())
+        if url is None or not text:
+            return
+        number = self.numbers.get(url)
+        if number is None:
+            number = self.numbers[url] = len(self.numbers) + 1
+            self.links.append(Link(number, url, text))
+        if self.references:
+            last = inline.parts[-1] if inline.parts else ""
+            stripped = last.rstrip(" ")
+            inline.parts[-1] = f"{stripped}[{number}]" + (" " if stripped != last else "")
+
+    def absolute(self, href: str | None) -> str | None:
+        """The link's absolute http(s) URL, or None for fragments on this page and other schemes."""
+        if not href or not href.strip():
+            return None
+        try:
+            url = urljoin(self.base_url, href.strip())
+        except ValueError:
+            return None
+        if not url.lower().startswith(("http://", "https://")):
+            return None
+        if urldefrag(url)[0] == urldefrag(self.base_url)[0] and "#" in url:
+            return None
+        return url
+
+
+def _tag(element: Any) -> str:
+    tag = element.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _has_block(element: lxml.html.HtmlElement, *, deep: bool = True) -> bool:
+    return any(_tag(descendant) in BLOCKS for descendant in (element.iterdescendants() if deep else element))
+
+
+def _closest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    for ancestor in element.iterancestors():
+        if _tag(ancestor) == "table":
+            return ancestor
+    return None
+
+
+def _row_line(row: list[str], widths: list[int]) -> str:
+    cells = [value + " " * (size - display_width(value)) for value, size in zip(row, widths, strict=True)]
+    return "  ".join(cells).rstrip()
+
+
+def _join(blocks: list[Block], *, blank: bool) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        if lines and blank:
+            lines.append("")
+        lines.extend(block)
+    return lines
+
+
+def _without_repeated_title(fragment: lxml.html.HtmlElement, title: str) -> None:
+    """Drop the body's first heading when it only repeats the title the header already shows."""
+    for heading in fragment.iter("h1", "h2"):
+        if " ".join(heading.text_content().split()).casefold() == " ".join(title.split()).casefold():
+            heading.drop_tree()
+        return
+
+
+def layout_body(article: Article, *, width: int = 80, references: bool = True, underline: bool = True) -> Body:
+    """Lay out the article's body as wrapped text and collect its links."""
+    layout = _Layout(base_url=article.final_url, width=width, references=references, underline=underline)
+    if article.plain:
+        lines: list[str] = []
+        for line in article.html.replace("\r\n", "\n").split("\n"):
+            indent = len(line) - len(line.lstrip(" "))
+            wrapped = wrap(" ".join(line.split()), layout._inner(width, indent)) if line.strip() else [""]
+            lines.extend(" " * indent + part for part in wrapped)
+        return Body("\n".join(lines).strip("\n"), ())
+    fragment = parse_fragment(article.html)
+    if fragment is None:
+        return Body("", ())
+    _without_repeated_title(fragment, article.title)
+    blocks = [block for block in layout.container(fragment, width) if any(line.strip() for line in block)]
+    return Body("\n".join(_join(blocks, blank=True)), tuple(layout.links))
+
+
+def header_lines(article: Article, *, width: int) -> list[str]:
+    """The title underlined, a line of byline, site and date, and the final URL."""
+    lines = wrap(" ".join(article.title.split()), width)
+    lines.append("=" * max(display_width(line) for line in lines))
+    details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
+    if details:
+        lines.extend(wrap(details, width))
+    lines.append(article.final_url)
+    return lines
+
+
+def render_text(article: Article, *, width: int = 80) -> str:
+    """The plain-text reading view: header, body, then the numbered references."""
+    body = layout_body(article, width=width)
+    parts = ["\n".join(header_lines(article, width=width)), body.text]
+    if body.links:
+        references = ["References", "----------"]
+        references.extend(f"[{link.n}] {link.url}" for link in body.links)
+        parts.append("\n".join(references))
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def render_markdown(article: Article, *, width: int = 80) -> str:
+    """The article as Markdown, by html2text."""
+    converter = html2text.HTML2Text(baseurl=article.final_url)  # stateful: a fresh one per call
+    converter.body_width = width
+    converter.wrap_links = False
+    converter.unicode_snob = True
+    converter.single_line_break = False
+    body = article.html.strip() if article.plain else converter.handle(article.html).strip()
+    header = [f"# {' '.join(article.title.split())}", ""]
+    details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
+    if details:
+        header += [f"*{details}*", ""]
+    header += [f"<{article.final_url}>", ""]
+    return "\n".join(header) + "\n" + body + "\n"
+
+
+def render_json(article: Article, *, width: int = 80) -> dict[str, Any]:
+    """The article and its metadata as a JSON-ready mapping; `text` has no reference markers."""
+    body = layout_body(article, width=0, references=False, underline=False)
+    return {
+        "url": article.url,
+        "final_url": article.final_url,
+        "title": article.title,
+        "byline": article.byline or None,
+        "site_name": article.site_name or None,
+        "published": article.published or None,
+        "lang": article.lang or None,
+        "text": body.text,
+        "markdown": render_markdown(article, width=0),
+        "links": [{"n": link.n, "url": link.url, "text": link.text} for link in body.links],
+        "word_count": len(re.findall(r"\w+", body.text)),
+    }
+
+
+def iter_links(article: Article) -> Iterator[Link]:
+    """The article's links, numbered as the text format numbers them."""
+    yield from layout_body(article, width=0).links

@@ -1,0 +1,294 @@
+"""The blueprint: the service, its usage text, the home page, and the one place errors become answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+from urllib.parse import unquote_plus, urlsplit
+
+import pyfiglet
+from flask import Blueprint, Flask, Response, current_app, g, redirect, request
+from werkzeug.exceptions import HTTPException
+
+from app.errors import BadRequest, TextModeError, UpstreamStatus
+from app.extract import extract
+from app.fetch import Policy, fetch
+from app.render import render_json, render_markdown, render_text
+
+bp = Blueprint("text_mode", __name__)
+log = logging.getLogger("text_mode")
+
+FORMATS = {
+    "text": "text",
+    "txt": "text",
+    "plain": "text",
+    "markdown": "markdown",
+    "md": "markdown",
+    "json": "json",
+    "html": "html",
+}
+MEDIA_TYPES = {
+    "text/plain": "text",
+    "text/markdown": "markdown",
+    "application/json": "json",
+    "text/html": "html",
+}
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the request asks for: the target and how to show it."""
+
+    url: str
+    format: str
+    width: int
+
+
+def split_query(query: str) -> tuple[str | None, dict[str, str]]:
+    """Split a raw query string into the target URL and our own parameters.
+
+    The target is rebuilt from the raw text so that an unencoded URL keeps its own query:
+    once `url=` holds a literal `?`, everything after it belongs to the target.
+    """
+    params: dict[str, str] = {}
+    parts = query.split("&") if query else []
+    for index, part in enumerate(parts):
+        name, _, value = part.partition("=")
+        name = unquote_plus(name)
+        if name != "url":
+            params.setdefault(name, unquote_plus(value))
+            continue
+        rest = parts[index + 1 :]
+        if _looks_encoded(value):
+            target = unquote_plus(value)
+        elif "?" in value:
+            target, rest = "&".join([value, *rest]), []
+        else:
+            target = value
+        for extra in rest:
+            extra_name, _, extra_value = extra.partition("=")
+            params.setdefault(unquote_plus(extra_name), unquote_plus(extra_value))
+        return target, params
+    return None, params
+
+
+def _looks_encoded(value: str) -> bool:
+    """Tell a form-encoded URL (https%3A%2F%2F...) from one typed as it is (https://...)."""
+    if "://" in value:
+        return False
+    if value[:8].lower().startswith(("http%3a", "https%3a")):
+        return True
+    return "/" not in value and "?" not in value
+
+
+def _format_from_accept() -> str:
+    best = request.accept_mimetypes.best_match(list(MEDIA_TYPES), default="text/plain")
+    return MEDIA_TYPES.get(best or "text/plain", "text")
+
+
+def parse_options(query: str) -> Options:
+    """Read the request's options, or raise BadRequest naming the bad one."""
+    target, params = split_query(query)
+    raw_format = params.get("format", "").strip().lower()
+    if raw_format and raw_format not in FORMATS:
+        raise BadRequest(f"format={raw_format!r} is not known; use text, markdown, json or html")
+    fmt = FORMATS[raw_format] if raw_format else _format_from_accept()
+    raw_width = params.get("width", "").strip()
+    width = 80
+    if raw_width:
+        if not raw_width.isdigit() or not (int(raw_width) == 0 or 20 <= int(raw_width) <= 200):
+            raise BadRequest(f"width={raw_width!r} is not allowed; use 0 (no wrapping) or 20 to 200")
+        width = int(raw_width)
+    return Options(url=(target or "").strip(), format=fmt, width=width)
+
+
+def _raw_query() -> str:
+    return request.query_string.decode("utf-8", errors="replace")
+
+
+def _base() -> str:
+    """The service's own address as this request reached it: scheme, host and prefix."""
+    return request.root_url.rstrip("/") + str(current_app.config["PREFIX"])
+
+
+def _policy() -> Policy:
+    config = current_app.config
+    return Policy(
+        timeout=config["FETCH_TIMEOUT"],
+        max_bytes=config["MAX_BYTES"],
+        allow_private=config["ALLOW_PRIVATE"],
+        allowed_ports=config["ALLOWED_PORTS"],
+        user_agent=config["USER_AGENT"],
+    )
+
+
+def banner() -> str:
+    """ "Text Mode" in figlet's standard font at full width, as `figlet -W` draws it."""
+    figlet = pyfiglet.Figlet(font="standard", width=200)
+    figlet.Font.smushMode = 0  # no smushing or kerning: full width
+    rendered = str(figlet.renderText("Text Mode"))
+    return "\n".join(line.rstrip() for line in rendered.splitlines()).rstrip("\n")
+
+
+def usage() -> str:
+    """The service explains itself, with examples that work from where the request came."""
+    base = _base()
+    return f"""{banner()}
+
+text-mode turns any web page into its article as clean, readable plain text.
+
+Examples:
+  curl '{base}/text-mode?url=https://example.com/article'
+  curl '{base}/text-mode?width=60&url=example.com/article'
+  curl '{base}/text-mode?format=json&url=https://example.com/article'
+  curl -H 'Accept: text/markdown' '{base}/text-mode?url=https://example.com/article'
+
+Query parameters:
+  url     the page to read: http or https (example.com/page means https://).
+          Put it last: everything after a url= that holds a '?' is the page's own query.
+  width   wrap at this many columns: 20 to 200, or 0 for no wrapping (default 80).
+  format  text (default), markdown, json or html; an Accept header chooses too.
+
+Errors come as plain text (or application/problem+json with format=json):
+  400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
+  502 the site failed, 504 the site was too slow.
+
+How it works: URL -> readability -> html2text -> you
+
+Home page: {base}/
+"""
+
+
+@bp.route("/text-mode", methods=["GET", "HEAD"])
+def service() -> Response:
+    """Fetch the page named by `url`, find its article and answer in the format asked for."""
+    options = parse_options(_raw_query())
+    if not options.url:
+        return Response(usage(), status=200, content_type=TEXT)
+    g.target_host = urlsplit(options.url if "//" in options.url else "//" + options.url).hostname or "-"
+    page = fetch(options.url, policy=_policy())
+    article = extract(page)
+    if options.format == "json":
+        body = json.dumps(render_json(article, width=options.width), ensure_ascii=False, indent=2) + "\n"
+        return Response(body, content_type="application/json")
+    if options.format == "markdown":
+        return Response(render_markdown(article, width=options.width), content_type="text/markdown; charset=utf-8")
+    return Response(render_text(article, width=options.width), content_type=TEXT)
+
+
+@bp.route("/", methods=["GET", "HEAD"])
+def home() -> Response:
+    """The home page for browsers: what text-mode is and a form to use it."""
+    base = escape(_base())
+    page = f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>text-mode</title></head>
+<body>
+<h1>text-mode</h1>
+<p>Any web page's article as clean, readable plain text, for your terminal or your browser.</p>
+<form action="{base}/text-mode" method="get">
+<label for="url">Page address</label> <input id="url" name="url" type="url" required>
+<button type="submit">Read</button>
+</form>
+<p>From a terminal: <code>curl '{base}/text-mode?url=https://example.com/article'</code></p>
+</body>
+</html>
+"""
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+def _wants_json() -> bool:
+    fmt = split_query(_raw_query())[1].get("format", "").strip().lower()
+    if fmt:
+        return fmt == "json"
+    best = request.accept_mimetypes.best_match(["text/plain", "application/json", "application/problem+json"])
+    return best in ("application/json", "application/problem+json")
+
+
+def error_response(error: TextModeError) -> Response:
+    """The one place an error becomes an answer: plain text, or problem+json when JSON was asked for."""
+    if _wants_json():
+        problem = {
+            "type": f"urn:text-mode:error:{error.code}",
+            "title": error.title,
+            "status": error.status,
+            "detail": error.detail,
+            "code": error.code,
+            "hint": error.hint,
+        }
+        response = Response(json.dumps(problem, ensure_ascii=False) + "\n", content_type="application/problem+json")
+    else:
+        response = Response(f"Error: {error.detail}\n{error.hint}\n", content_type=TEXT)
+    response.status_code = error.status
+    response.headers["Cache-Control"] = "no-store"
+    if isinstance(error, UpstreamStatus):
+        response.headers["X-Upstream-Status"] = str(error.upstream_status)
+    return response
+
+
+def register_app_handlers(app: Flask) -> None:
+    """Errors, the access log and the root redirect, for the whole app (not only the blueprint)."""
+    prefix = app.config["PREFIX"]
+
+    if prefix:
+
+        @app.route("/", methods=["GET", "HEAD"])
+        def root() -> Any:
+            return redirect(prefix + "/", code=302)
+
+    @app.errorhandler(TextModeError)
+    def handle_error(error: TextModeError) -> Response:
+        if error.status >= 500:
+            log.warning("%s %s: %s", error.status, error.code, error.detail)
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 404:
+            log.info("Not found %s", request.path)
+            detail = f"Not found: {request.path}"
+            hint = f"The home page is at {_base()}/ and the service at {_base()}/text-mode"
+        elif status == 405:
+            detail = f"Method not allowed: {request.method} {request.path}"
+            hint = "Use GET (or HEAD)."
+        else:
+            detail, hint = f"{status} {error.name}", ""
+        response = Response(f"{detail}\n{hint}\n", status=status, content_type=TEXT)
+        response.headers["Cache-Control"] = "no-store"
+        for name in ("Allow", "Location"):
+            value = error.get_response().headers.get(name)
+            if value:
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(TextModeError("something went wrong inside text-mode"))
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.monotonic()
+
+    @app.after_request
+    def access_log(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        elapsed = (time.monotonic() - g.get("started", time.monotonic())) * 1000
+        size = response.calculate_content_length()
+        log.info(
+            "%s %s %d %.0fms %sB host=%s",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed,
+            "-" if size is None else size,
+            g.get("target_host", "-"),
+        )
+        return response

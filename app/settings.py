@@ -1,0 +1,91 @@
+"""Settings: the defaults and the TEXT_MODE_* environment variables, validated once at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+DEFAULT_PORTS = frozenset({80, 443, 8080, 8443})
+
+DEFAULTS: dict[str, Any] = {
+    "PREFIX": "/default",
+    "FETCH_TIMEOUT": 10.0,
+    "MAX_BYTES": 5 * 1024 * 1024,
+    "ALLOW_PRIVATE": False,
+    "ALLOWED_PORTS": DEFAULT_PORTS,
+    "USER_AGENT": "text-mode/1.0 (+https://github.com/text-mode/text-mode; reader mode for the terminal)",
+}
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot start with; the message names the variable."""
+
+
+def _prefix(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not value.startswith("/"):
+        value = "/" + value
+    if any(c in value for c in "?#% "):
+        raise ValueError("must be a plain path such as /default, or empty")
+    return value
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0.1 <= seconds <= 120:
+        raise ValueError("must be a number of seconds between 0.1 and 120")
+    return seconds
+
+
+def _byte_count(value: str) -> int:
+    count = int(value)
+    if not 1024 <= count <= 1024**3:
+        raise ValueError("must be a whole number of bytes between 1024 and 1073741824")
+    return count
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"", "0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be 1 or 0 (also true/false, yes/no, on/off)")
+
+
+def _ports(value: str) -> frozenset[int]:
+    ports = frozenset(int(part) for part in value.replace(",", " ").split())
+    if not ports or not all(0 < port < 65536 for port in ports):
+        raise ValueError("must list port numbers between 1 and 65535, separated by commas")
+    return ports
+
+
+def _user_agent(value: str) -> str:
+    if not value.strip() or any(c in value for c in "\r\n"):
+        raise ValueError("must be one non-empty line")
+    return value.strip()
+
+
+PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "TEXT_MODE_PREFIX": ("PREFIX", _prefix),
+    "TEXT_MODE_FETCH_TIMEOUT": ("FETCH_TIMEOUT", _seconds),
+    "TEXT_MODE_MAX_BYTES": ("MAX_BYTES", _byte_count),
+    "TEXT_MODE_ALLOW_PRIVATE": ("ALLOW_PRIVATE", _flag),
+    "TEXT_MODE_ALLOWED_PORTS": ("ALLOWED_PORTS", _ports),
+    "TEXT_MODE_USER_AGENT": ("USER_AGENT", _user_agent),
+}
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings named by TEXT_MODE_* variables, or raise ConfigError naming a bad one."""
+    settings: dict[str, Any] = {}
+    for variable, (key, parse) in PARSERS.items():
+        raw = environ.get(variable)
+        if raw is None:
+            continue
+        try:
+            settings[key] = parse(raw)
+        except ValueError as error:
+            reason = str(error) if "must" in str(error) else "is not valid"
+            raise ConfigError(f"{variable}={raw!r} {reason}") from None
+    return settings

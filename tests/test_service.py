@@ -1,0 +1,97 @@
+"""End to end: the real `python -m app` (gunicorn) process over HTTP, against a loopback origin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import requests
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import ROOT, Service, free_port
+
+ARTICLE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Owls at night | Bird News</title>
+<meta property="og:site_name" content="Bird News"><meta name="author" content="Ada Owl"></head>
+<body><nav><a href="/">Home</a> <a href="/subscribe">Subscribe now</a></nav>
+<article><h1>Owls at night</h1>
+<p>The first paragraph is about owls, which hunt at night with silent feathers and very good ears.
+Barn owls can find a mouse under snow by sound alone, which is a remarkable skill for any bird.</p>
+<p>The second paragraph explains how owls turn their heads, up to 270 degrees, thanks to extra
+vertebrae and blood vessels that keep working while they turn. Read <a href="/more">more about owls</a>.</p>
+<p>A third paragraph keeps the article long enough for readability to be sure it is the article,
+with more words about owls, their nests, their chicks, and the places they like to live in.</p>
+</article><footer>Copyright Bird News. All rights reserved.</footer></body></html>"""
+
+
+def test_article_over_http_from_the_real_service(service: Service, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html; charset=utf-8")
+    response = requests.get(
+        f"{service.base}/default/text-mode", params={"url": httpserver.url_for("/owls")}, timeout=10
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.text
+    assert text.startswith("Owls at night\n=============\nAda Owl · Bird News\n")
+    assert "The first paragraph is about owls" in text
+    assert "more about owls[1]" in text
+    assert f"[1] {httpserver.url_for('/more')}" in text
+    assert "Subscribe now" not in text
+    assert "All rights reserved" not in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert f"<-- 200 {httpserver.url_for('/owls')}" in service.output()
+
+
+def test_access_log_line_names_method_path_status_and_host(service: Service, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/logged").respond_with_data(ARTICLE, content_type="text/html")
+    requests.get(f"{service.base}/default/text-mode?url={httpserver.url_for('/logged')}", timeout=10)
+    requests.get(f"{service.base}/nowhere", timeout=10)
+    output = service.output()
+    assert "GET /default/text-mode 200 " in output
+    assert "host=localhost" in output
+    assert "Not found /nowhere" in output
+
+
+def test_a_slow_origin_does_not_block_other_requests(service: Service, httpserver: HTTPServer) -> None:
+    def slow(request: object) -> object:
+        time.sleep(2)
+        from werkzeug import Response
+
+        return Response(ARTICLE, content_type="text/html")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    import threading
+
+    slow_thread = threading.Thread(
+        target=requests.get, args=(f"{service.base}/default/text-mode?url={httpserver.url_for('/slow')}",)
+    )
+    slow_thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    home = requests.get(f"{service.base}/default/text-mode", timeout=10)
+    quick = time.monotonic() - started
+    slow_thread.join()
+    assert home.status_code == 200
+    assert quick < 1.5  # the usage text did not wait for the 2-second origin
+
+
+def test_sigterm_shuts_down_cleanly() -> None:
+    running = Service({})
+    running.wait_ready()
+    assert running.stop() == 0
+    assert "Starting up on own" in running.output()
+
+
+def test_a_bad_setting_stops_start_up_naming_the_variable() -> None:
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "app"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PORT": str(port), "TEXT_MODE_FETCH_TIMEOUT": "soon"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "TEXT_MODE_FETCH_TIMEOUT" in result.stderr
+    assert "Traceback" not in result.stderr
