@@ -11,8 +11,9 @@ $(BIN)/.runtime: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(BIN)/.dev: requirements.txt requirements-dev.txt $(BIN)/.runtime
+$(BIN)/.dev: requirements.txt requirements-dev.txt requirements-apt.txt $(BIN)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	sh scripts/install-apt.sh requirements-apt.txt
 	touch $@
 
 run: $(BIN)/.runtime
