@@ -34,7 +34,10 @@ MIN_WIDTH = 16  # nesting never squeezes the text column narrower than this
 # Characters that must not begin a line in CJK text (kinsoku), and those that must not end one.
 NO_LINE_START = set("、。，．・：；？！）」』】〕〉》”’ー〜…‥,.!?:;)]}%")
 NO_LINE_END = set("（「『【〔〈《“‘([{")
-SPACE_RE = re.compile(r"[ \t\n\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# After an inline image: a space if a word follows, nothing before punctuation or the end.
+SOFT_SPACE = "\x00"
+SOFT_SPACE_RE = re.compile("\x00+(?=[\\s,.;:!?)\\]}\x00]|$)")
+SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
 
 
 def display_width(text: str) -> int:
@@ -114,6 +117,7 @@ class _Inline:
     parts: list[str] = field(default_factory=list)
 
     def add(self, text: str) -> None:
+        """Add text with its white space collapsed; a single no-break space stays, so no line breaks there."""
         if text:
             self.parts.append(SPACE_RE.sub(" ", text))
 
@@ -121,7 +125,7 @@ class _Inline:
         self.parts.append("\n")
 
     def text(self) -> str:
-        joined = "".join(self.parts)
+        joined = SOFT_SPACE_RE.sub("", "".join(self.parts)).replace(SOFT_SPACE, " ")
         lines = [" ".join(line.split(" ")).strip() for line in joined.split("\n")]
         while lines and not lines[-1]:
             lines.pop()
@@ -317,7 +321,7 @@ class _Layout:
         elif tag == "img":
             alt = " ".join((element.get("alt") or "").split())
             if alt:
-                inline.add(f" [image: {alt}] ")
+                inline.add(f" [image: {alt}]{SOFT_SPACE}")
         elif tag == "a":
             before = len(inline.parts)
             self.inline_children(element, inline)
@@ -341,11 +345,13 @@ class _Layout:
             self.links.append(Link(number, url, text))
         if self.references:
             last = inline.parts[-1] if inline.parts else ""
-            stripped = last.rstrip(" ")
-            inline.parts[-1] = f"{stripped}[{number}]" + (" " if stripped != last else "")
+            stripped = last.rstrip(" " + SOFT_SPACE)
+            trailing = last[len(stripped) :]
+            space = " " if " " in trailing else SOFT_SPACE if trailing else ""
+            inline.parts[-1] = f"{stripped}[{number}]{space}"
 
     def absolute(self, href: str | None) -> str | None:
-        """The link's absolute http(s) URL, or None for fragments on this page and other schemes."""
+        """The link's absolute http(s) URL, or None for this page, places on it, and other schemes."""
         if not href or not href.strip():
             return None
         try:
@@ -354,8 +360,8 @@ class _Layout:
             return None
         if not url.lower().startswith(("http://", "https://")):
             return None
-        if urldefrag(url)[0] == urldefrag(self.base_url)[0] and "#" in url:
-            return None
+        if urldefrag(url)[0] == urldefrag(self.base_url)[0]:
+            return None  # this page itself, or a place on it (readability turns javascript: links into this too)
         return url
 
 
