@@ -1,0 +1,350 @@
+"""Score text-mode's extraction on the WCXB test split beside the starting point and the lxml floor.
+
+    .venv/bin/python -m bench.quality                  # everything, all 511 pages
+    .venv/bin/python -m bench.quality --limit 60       # a quick run on every 8th-or-so page
+    .venv/bin/python -m bench.quality --no-service     # in-process pipelines only
+    .venv/bin/python -m bench.quality --dump /tmp/out  # write each pipeline's text per page
+
+The metric is the dataset README's: 4-word shingle P/R/F1 (dataset means), word F1 (mean per page),
+with%/w/o% snippets, median and p90 ms per page, and the total time as a multiple of a bare lxml parse.
+Pages are split into two halves by a hash of their id, so anything tuned on one half can be checked on
+the other ("held" is the half with an even CRC-32).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.server
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import html2text
+import lxml.html
+import requests
+from readability import Document
+
+from app.errors import ExtractError
+from app.extract import extract
+from app.fetch import Page
+from app.render import render_json
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = ROOT.parent / "shared" / "benchmarks" / "wcxb-test"
+WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark page and its truth."""
+
+    id: str
+    url: str
+    page_type: str
+    truth: str
+    with_: tuple[str, ...]
+    without: tuple[str, ...]
+    html: bytes
+
+    @property
+    def held(self) -> bool:
+        """True for the held-back half: never looked at while tuning."""
+        return zlib.crc32(self.id.encode()) % 2 == 0
+
+
+def load_cases(dataset: Path, *, limit: int, ids: set[str], held: str) -> list[Case]:
+    """The dataset's pages, optionally a spread-out subset of limit pages, one half or chosen ids."""
+    cases = []
+    with (dataset / "pages.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if ids and row["id"] not in ids:
+                continue
+            html = gzip.decompress((dataset / "html" / f"{row['id']}.html.gz").read_bytes())
+            case = Case(
+                row["id"], row["url"], row["page_type"], row["text"], tuple(row["with"]), tuple(row["without"]), html
+            )
+            if held == "all" or (held == "held") == case.held:
+                cases.append(case)
+    if limit and limit < len(cases):
+        step = len(cases) / limit
+        cases = [cases[int(index * step)] for index in range(limit)]
+    return cases
+
+
+# Scoring, as the dataset README defines it.
+
+
+def shingles(text: str) -> Counter[tuple[str, ...]]:
+    words = WORD_RE.findall(text)
+    if not words:
+        return Counter()
+    if len(words) < 4:
+        return Counter([tuple(words)])
+    return Counter(tuple(words[index : index + 4]) for index in range(len(words) - 3))
+
+
+@dataclass
+class Score:
+    """Sums over pages for one pipeline (or one page type of it)."""
+
+    precisions: list[float] = field(default_factory=list)
+    recalls: list[float] = field(default_factory=list)
+    word_f1s: list[float] = field(default_factory=list)
+    with_hits: list[float] = field(default_factory=list)
+    without_hits: list[float] = field(default_factory=list)
+    empty_with_truth: int = 0
+
+    def add(self, case: Case, predicted: str) -> None:
+        got, want = shingles(predicted), shingles(case.truth)
+        tp = sum((got & want).values())
+        fp = sum(got.values()) - tp
+        fn = sum(want.values()) - tp
+        if tp + fp > 0:
+            self.precisions.append(tp / (tp + fp))
+        if tp + fn > 0:
+            self.recalls.append(tp / (tp + fn))
+        if case.truth.strip() and not WORD_RE.search(predicted):
+            self.empty_with_truth += 1
+        self.word_f1s.append(word_f1(predicted, case.truth))
+        lowered = predicted.lower()
+        if case.with_:
+            self.with_hits.append(sum(s.lower() in lowered for s in case.with_) / len(case.with_))
+        if case.without:
+            self.without_hits.append(sum(s.lower() in lowered for s in case.without) / len(case.without))
+
+    @property
+    def p(self) -> float:
+        return statistics.fmean(self.precisions) if self.precisions else 0.0
+
+    @property
+    def r(self) -> float:
+        return statistics.fmean(self.recalls) if self.recalls else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.p * self.r / (self.p + self.r) if self.p + self.r else 0.0
+
+
+def word_f1(predicted: str, truth: str) -> float:
+    got = Counter(word.lower() for word in WORD_RE.findall(predicted))
+    want = Counter(word.lower() for word in WORD_RE.findall(truth))
+    if not want:
+        return 1.0 if not got else 0.0
+    common = sum((got & want).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(got.values()), common / sum(want.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+# The pipelines: each takes a case and returns the text it would show.
+
+
+def text_mode(case: Case) -> str:
+    """Our pipeline in process: extract, then the JSON `text` field."""
+    text = case.html.decode("utf-8", errors="replace")
+    page = Page(case.url, case.url, 200, "text/html", "utf-8", text, True, 0.0)
+    try:
+        article = extract(page)
+    except ExtractError:
+        return ""
+    return str(render_json(article)["text"])
+
+
+def readability_html2text(case: Case) -> str:
+    """The starting point: readability-lxml's summary rendered by html2text."""
+    summary = Document(case.html.decode("utf-8", errors="replace")).summary(html_partial=True)
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    return str(converter.handle(summary))
+
+
+def lxml_floor(case: Case) -> str:
+    """The floor: the whole page's text."""
+    return str(lxml.html.document_fromstring(case.html).text_content())
+
+
+@contextmanager
+def served_pages(cases: list[Case]) -> Iterator[str]:
+    """Serve each case's bytes at /<id>.html on a loopback port; yields the base URL."""
+    by_path = {f"/{case.id}.html": case.html for case in cases}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            body = by_path.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def running_service() -> Iterator[str]:
+    """`python -m app` on a free loopback port, allowed to reach loopback; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXT_MODE_")}
+    env.update(
+        {"PORT": str(port), "WEB_CONCURRENCY": "1", "AWS_LAMBDA_RUNTIME_API": "", "TEXT_MODE_ALLOW_PRIVATE": "1"}
+    )
+    log = open(f"/tmp/text-mode-bench-{port}.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the service did not start; see {log.name}")
+            try:
+                requests.get(base + "/default/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def service_pipeline(service: str, origin: str) -> Callable[[Case], str]:
+    """The running service's JSON `text` for each page, fetched from the loopback origin."""
+    session = requests.Session()
+
+    def run(case: Case) -> str:
+        url = f"{service}/default/text-mode?format=json&url={quote(f'{origin}/{case.id}.html', safe='')}"
+        response = session.get(url, timeout=60)
+        if response.status_code != 200:
+            return ""
+        return str(response.json()["text"])
+
+    return run
+
+
+@dataclass
+class Result:
+    """One pipeline's scores overall, per half, per page type, and its times."""
+
+    name: str
+    overall: Score = field(default_factory=Score)
+    halves: dict[str, Score] = field(default_factory=dict)
+    types: dict[str, Score] = field(default_factory=dict)
+    ms: list[float] = field(default_factory=list)
+
+
+def run(name: str, pipeline: Callable[[Case], str], cases: list[Case], dump: Path | None) -> Result:
+    """Time and score pipeline on every case, after one warm-up call."""
+    result = Result(name)
+    pipeline(cases[0])
+    for case in cases:
+        start = time.perf_counter()
+        predicted = pipeline(case)
+        result.ms.append((time.perf_counter() - start) * 1000)
+        result.overall.add(case, predicted)
+        result.halves.setdefault("held" if case.held else "tuned", Score()).add(case, predicted)
+        result.types.setdefault(case.page_type, Score()).add(case, predicted)
+        if dump is not None:
+            folder = dump / re.sub(r"\W+", "-", name).strip("-")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{case.id}.txt").write_text(predicted, encoding="utf-8")
+    return result
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def report(results: list[Result], floor_total: float, pages: int) -> str:
+    """The results as Markdown tables."""
+    lines = [
+        f"{pages} pages. P/R/F1: 4-word shingles (dataset means); with%: `with` snippets found (higher is better);",
+        "w/o%: `without` snippets found (lower is better); empty: pages with no text where the truth has some.",
+        "",
+        "| pipeline | P | R | F1 | word F1 | with% | w/o% | empty | median ms | p90 ms | x floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        score = result.overall
+        lines.append(
+            f"| {result.name} | {score.p:.3f} | {score.r:.3f} | {score.f1:.3f} | {statistics.fmean(score.word_f1s):.3f}"
+            f" | {100 * statistics.fmean(score.with_hits or [0]):.1f} | {100 * statistics.fmean(score.without_hits or [0]):.1f}"
+            f" | {score.empty_with_truth} | {statistics.median(result.ms):.1f} | {percentile(result.ms, 0.9):.1f}"
+            f" | {sum(result.ms) / floor_total:.1f} |"
+        )
+    kinds = sorted(
+        {kind for result in results for kind in result.types}, key=lambda k: -len(results[0].types[k].word_f1s)
+    )
+    halves = sorted({half for result in results for half in result.halves})
+    lines += ["", "Shingle F1 per page type and per half (`held`: ids with an even CRC-32, never tuned on):", ""]
+    header = [f"{kind} ({len(results[0].types[kind].word_f1s)})" for kind in kinds] + halves
+    lines.append("| pipeline | " + " | ".join(header) + " |")
+    lines.append("|---|" + "---|" * len(header))
+    for result in results:
+        cells = [f"{result.types[kind].f1:.3f}" for kind in kinds] + [f"{result.halves[h].f1:.3f}" for h in halves]
+        lines.append(f"| {result.name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--limit", type=int, default=0, help="score only this many pages, spread over the set")
+    parser.add_argument("--ids", default="", help="comma-separated page ids")
+    parser.add_argument("--half", choices=("all", "held", "tuned"), default="all")
+    parser.add_argument("--no-service", action="store_true", help="skip the running service over HTTP")
+    parser.add_argument("--no-baseline", action="store_true", help="skip readability -> html2text")
+    parser.add_argument("--dump", type=Path, help="write each pipeline's output per page here")
+    args = parser.parse_args(argv)
+
+    ids = {part.strip() for part in args.ids.split(",") if part.strip()}
+    cases = load_cases(args.dataset, limit=args.limit, ids=ids, held=args.half)
+    print(f"{len(cases)} pages loaded", file=sys.stderr)
+    floor = run("whole page, lxml `text_content()` (floor)", lxml_floor, cases, args.dump)
+    results = [floor]
+    if not args.no_baseline:
+        results.append(run("readability `summary()` -> html2text (`body_width=0`), the starting point",
+                           readability_html2text, cases, args.dump))  # fmt: skip
+    results.append(run("text-mode `extract()` -> JSON `text`, in process", text_mode, cases, args.dump))
+    if not args.no_service:
+        with served_pages(cases) as origin, running_service() as service:
+            results.append(
+                run("text-mode service over HTTP (JSON `text`)", service_pipeline(service, origin), cases, args.dump)
+            )
+    print(report(results, sum(floor.ms), len(cases)))
+
+
+if __name__ == "__main__":
+    main()
