@@ -185,7 +185,7 @@ def served_pages(cases: list[Case]) -> Iterator[str]:
     by_path = {f"/{case.id}.html": case.html for case in cases}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             body = by_path.get(self.path)
             if body is None:
                 self.send_error(404)
@@ -300,7 +300,8 @@ def report(results: list[Result], floor_total: float, pages: int) -> str:
         score = result.overall
         lines.append(
             f"| {result.name} | {score.p:.3f} | {score.r:.3f} | {score.f1:.3f} | {statistics.fmean(score.word_f1s):.3f}"
-            f" | {100 * statistics.fmean(score.with_hits or [0]):.1f} | {100 * statistics.fmean(score.without_hits or [0]):.1f}"
+            f" | {100 * statistics.fmean(score.with_hits or [0]):.1f}"
+            f" | {100 * statistics.fmean(score.without_hits or [0]):.1f}"
             f" | {score.empty_with_truth} | {statistics.median(result.ms):.1f} | {percentile(result.ms, 0.9):.1f}"
             f" | {sum(result.ms) / floor_total:.1f} |"
         )
