@@ -445,7 +445,10 @@ def render_text(article: Article, *, width: int = 80) -> str:
     parts = ["\n".join(header_lines(article, width=width)), body.text]
     if body.links:
         references = ["References", "----------"]
-        references.extend(f"[{link.n}] {link.url}" for link in body.links)
+        for link in body.links:
+            line = f"[{link.n}] {link.url}"
+            # A URL wider than the line stands alone on its own line, as any other long token does.
+            references.extend([f"[{link.n}]", link.url] if 0 < width < display_width(line) else [line])
         parts.append("\n".join(references))
     return "\n\n".join(part for part in parts if part) + "\n"
 

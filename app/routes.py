@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from html import escape
@@ -79,11 +80,13 @@ def split_query(query: str) -> tuple[str | None, dict[str, str]]:
 
 def _looks_encoded(value: str) -> bool:
     """Tell a form-encoded URL (https%3A%2F%2F...) from one typed as it is (https://...)."""
-    if "://" in value:
-        return False
-    if value[:8].lower().startswith(("http%3a", "https%3a")):
+    if re.match(r"(?i)https?%3a", value):
         return True
-    return "/" not in value and "?" not in value
+    if "://" not in value:
+        return "/" not in value and "?" not in value
+    # http://h/p?x%3D1%26y%3D2: the query was encoded by a client that leaves ':', '/' and '?' alone.
+    query = value.partition("?")[2]
+    return bool(query) and "=" not in query and "&" not in query and bool(re.search(r"(?i)%3d|%26", query))
 
 
 def _format_from_accept() -> str:
