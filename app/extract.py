@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import html
 import json
 import re
@@ -50,12 +51,6 @@ ARTICLE_TYPES = {
     "qapage",
     "discussionforumposting",
 }
-# Elements that are never part of an article in the fallback path.
-BOILERPLATE_XPATH = (
-    "//script|//style|//noscript|//template|//nav|//header|//footer|//aside|//form|//iframe|//svg"
-    "|//*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='complementary']"
-    "|//*[@aria-hidden='true']|//*[@hidden]"
-)
 
 
 def extract(page: Page) -> Article:
@@ -70,8 +65,9 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise ExtractError("the page is empty")
     meta = _metadata(tree)
+    document_title = _document_title(tree)
     body_html = _readable_body(tree, page.final_url)
-    title = meta.get("title") or _document_title(tree) or _first_heading(body_html) or page.final_url
+    title = meta.get("title") or document_title or _first_heading(body_html) or page.final_url
     return Article(
         url=page.url,
         final_url=page.final_url,
@@ -99,22 +95,6 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
         return None
 
 
-def _text(element: lxml.html.HtmlElement) -> str:
-    return " ".join(element.text_content().split())
-
-
-def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
-    """The article as HTML: readability's summary, or the page's body without its boilerplate."""
-    summary = Document(tree, url=final_url).summary(html_partial=True)
-    fragment = parse_fragment(summary)
-    if fragment is not None and _text(fragment):
-        return str(summary)
-    fallback = _without_boilerplate(tree, final_url)
-    if fallback:
-        return fallback
-    raise ExtractError("no readable text was found in the page")
-
-
 def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
     """Parse an HTML fragment into one element; None when it is empty."""
     if not markup.strip():
@@ -125,20 +105,167 @@ def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
         return None
 
 
-def _without_boilerplate(tree: lxml.html.HtmlElement, final_url: str) -> str:
+def _text(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
+    """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region."""
+    _clean(tree)
     body = tree.find("body")
-    if body is None:
-        return ""
-    body = lxml.html.fromstring(lxml.html.tostring(body))  # a copy: the caller's tree stays whole
-    for element in body.xpath(BOILERPLATE_XPATH):
-        if element.getparent() is not None:
-            element.drop_tree()
-    if not _text(body):
-        return ""
+    if body is None or not _text(body):
+        raise ExtractError("no readable text was found in the page")
+    # xpath=True marks each element readability keeps with its path in the page, so the kept blocks can be
+    # taken from our tree with the headings, tables, lists and code its sanitizer drops.
+    summary = Document(tree, url=final_url, xpath=True).summary(html_partial=True)
+    chosen = _chosen_blocks(tree, summary)
+    region = _main_region(body)
+    chosen_length = sum(len(_text(block)) for block in chosen)
+    # Readability scores paragraphs of 25+ characters; listings, forums, products and documentation hold
+    # their content in short items, so it often keeps one small block. Take the page's main region instead
+    # when readability kept less than half of the region's own (non-link) text.
+    if chosen_length < 0.5 * _own_text_length(region):
+        chosen = [region]
+    output = lxml.html.fragment_fromstring("<div></div>")
+    for block in chosen:
+        output.append(copy.deepcopy(block))
+    _drop_link_lists(output)
     with contextlib.suppress(ValueError):
-        body.make_links_absolute(final_url, handle_failures="discard")
-    body.tag = "div"
-    return str(lxml.html.tostring(body, encoding="unicode"))
+        output.make_links_absolute(final_url, handle_failures="discard")
+    if not _text(output):
+        raise ExtractError("no readable text was found in the page")
+    return str(lxml.html.tostring(output, encoding="unicode"))
+
+
+# Never part of an article: scripts and media chrome, and the landmarks pages use for their frame.
+BOILERPLATE_TAGS = (
+    "script", "style", "noscript", "template", "link", "svg", "iframe", "button", "input", "select", "textarea",
+    "nav", "header", "footer", "aside", "dialog",
+)  # fmt: skip
+BOILERPLATE_XPATH = (
+    "//*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='complementary'"
+    " or @role='search' or @role='dialog' or @role='alert' or @aria-hidden='true' or @hidden]"
+)
+# Class and id words that name page furniture, never the content (each a whole word of the attribute).
+BOILERPLATE_NAMES_RE = re.compile(
+    r"(?:^|[\s_-])(?:share|sharing|social|cookies?|consent|gdpr|newsletter|subscribe|subscription|breadcrumbs?"
+    r"|related|recommended|popular|trending|sidebar|advert|advertisement|ads?|adslot|sponsored|promo|popup|modal"
+    r"|skip-link|skiplink|navbar|nav|menu|site-header|site-footer|footer|masthead|toolbar|pagination|pager)"
+    r"(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
+
+
+def _clean(tree: lxml.html.HtmlElement) -> None:
+    """Remove, in place, what is never article text: scripts, hidden elements, landmarks and named furniture."""
+    doomed = [
+        element for element in tree.iter(*BOILERPLATE_TAGS) if element.tag != "header" or not _in_article(element)
+    ]
+    doomed.extend(tree.xpath(BOILERPLATE_XPATH))
+    for element in tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction):
+        doomed.append(element)
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "main", "article"):
+            continue
+        style = element.get("style")
+        if style and DISPLAY_NONE_RE.search(style):
+            doomed.append(element)
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        if len(names) > 1 and BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            _remove(element)
+
+
+def _in_article(element: lxml.html.HtmlElement) -> bool:
+    """An article's own <header> holds its title and standfirst, not the site's banner."""
+    return any(ancestor.tag in ("article", "main") for ancestor in element.iterancestors())
+
+
+def _holds_main(element: lxml.html.HtmlElement) -> bool:
+    return any(True for _ in element.iter("main", "article")) or element.get("role") == "main"
+
+
+def _remove(element: lxml.etree._Element) -> None:
+    """Remove element and its subtree, keeping its tail text in place."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _chosen_blocks(tree: lxml.html.HtmlElement, summary: str) -> list[lxml.html.HtmlElement]:
+    """The elements of tree that readability's summary came from, outermost first, in page order."""
+    fragment = parse_fragment(summary)
+    if fragment is None:
+        return []
+    root = tree.getroottree()
+    blocks: list[lxml.html.HtmlElement] = []
+    seen: set[lxml.html.HtmlElement] = set()
+    for element in fragment.iter():
+        path = element.get("x") if isinstance(element.tag, str) else None
+        if not path:
+            continue
+        parent = element.getparent()
+        # A child whose path continues its parent's came along with the parent.
+        if parent is not None and parent.get("x") == path.rsplit("/", 1)[0]:
+            continue
+        found = root.xpath(path)
+        if len(found) != 1 or found[0] in seen:
+            continue
+        original = found[0]
+        if any(ancestor in seen for ancestor in original.iterancestors()):
+            continue
+        seen.add(original)
+        blocks.append(original)
+    order = {element: index for index, element in enumerate(tree.iter())}
+    return sorted(blocks, key=lambda element: order.get(element, 0))
+
+
+def _own_text_length(element: lxml.html.HtmlElement) -> int:
+    """Characters of element's text outside links."""
+    links = sum(len(_text(link)) for link in element.iter("a"))
+    return max(len(_text(element)) - links, 0)
+
+
+def _main_region(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The page's main region: <main> when there is one, else the smallest element holding most of the text."""
+    for main in body.xpath(".//main|.//*[@role='main']"):
+        if len(_text(main)) >= 0.3 * len(_text(body)):
+            return main
+    region = body
+    while True:
+        total = len(_text(region))
+        children = [child for child in region if isinstance(child.tag, str)]
+        best = max(children, key=lambda child: len(_text(child)), default=None)
+        # Descend while one child holds most of the text: the chrome around it has already been removed.
+        if best is None or len(_text(best)) < 0.7 * total:
+            return region
+        region = best
+
+
+def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
+    """Drop lists and blocks that are nothing but short links: menus and tag clouds left inside the content."""
+    for element in list(root.iter("ul", "ol", "div", "section", "table")):
+        if element.getparent() is None:
+            continue
+        text = _text(element)
+        if not text:
+            continue
+        links = element.findall(".//a")
+        link_text = sum(len(_text(link)) for link in links)
+        # Many links, almost all of the text, and short on average: navigation rather than a listing of items.
+        if len(links) >= 3 and link_text > 0.9 * len(text) and link_text / len(links) < 25:
+            _remove(element)
 
 
 def _document_title(tree: lxml.html.HtmlElement) -> str:
