@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import quote, urldefrag, urljoin, urlsplit, urlunsplit
 
 import html2text
 import lxml.html
+from anyascii import anyascii
 from wcwidth import wcwidth
 
 from app.extract import Article, parse_fragment
@@ -40,11 +42,72 @@ SOFT_SPACE_RE = re.compile("\x00+(?=[\\s,.;:!?)\\]}\x00]|$)")
 SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
 
 
+# With ?ansi=1, link text is marked with these private-use characters while it is laid out; they take no
+# columns and become escape sequences, closed and reopened at each line end, once the lines are made.
+UNDERLINE_ON, UNDERLINE_OFF = "\ue000", "\ue001"
+ANSI = {UNDERLINE_ON: "\x1b[4m", UNDERLINE_OFF: "\x1b[24m"}
+BOLD, PLAIN = "\x1b[1m", "\x1b[22m"
+
+
 def display_width(text: str) -> int:
     """Columns text takes in a terminal: CJK characters take two, combining marks none."""
     if text.isascii():
         return len(text)
-    return sum(max(wcwidth(char), 0) for char in text)
+    return sum(max(wcwidth(char), 0) for char in text if char not in ANSI)
+
+
+def to_ascii(text: str) -> str:
+    """Transliterate text to 7-bit ASCII; CJK syllables are kept apart by spaces so they stay readable."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for char in text:
+        if char.isascii() or char in ANSI:
+            out.append(char)
+        elif _is_wide(char):
+            out.append(f" {anyascii(char)} ")
+        else:
+            out.append(anyascii(char))
+    return re.sub(r"(?<=\S)  +(?=\S)", " ", "".join(out))
+
+
+def ascii_url(url: str) -> str:
+    """The URL with any non-ASCII part percent-encoded (IRI to URI), the host in IDNA."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    safe = "/?#[]@!$&'()*+,;=%:~"
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            quote(parts.path, safe=safe),
+            quote(parts.query, safe=safe),
+            quote(parts.fragment, safe=safe),
+        )
+    )
+
+
+def ansi_lines(text: str) -> str:
+    """Turn underline markers into escape sequences, closing them at each line end and reopening after."""
+    out: list[str] = []
+    underline = False
+    for line in text.split("\n"):
+        pieces = [ANSI[UNDERLINE_ON]] if underline and line else []
+        for char in line:
+            if char in ANSI:
+                underline = char == UNDERLINE_ON
+                pieces.append(ANSI[char])
+            else:
+                pieces.append(char)
+        if underline and line:
+            pieces.append(ANSI[UNDERLINE_OFF])
+        out.append("".join(pieces))
+    return "\n".join(out)
 
 
 def _is_wide(char: str) -> bool:
@@ -137,11 +200,12 @@ class _Inline:
 class _Layout:
     """Walks article HTML once and lays it out as blocks of lines."""
 
-    def __init__(self, *, base_url: str, width: int, references: bool, underline: bool) -> None:
+    def __init__(self, *, base_url: str, width: int, references: bool, underline: bool, ansi: bool = False) -> None:
         self.base_url = base_url
         self.width = width
         self.references = references
         self.underline = underline
+        self.ansi = ansi
         self.numbers: dict[str, int] = {}
         self.links: list[Link] = []
 
@@ -201,10 +265,11 @@ class _Layout:
         if not text:
             return []
         lines = wrap(text, width)
-        if not self.underline:
-            return [lines]
         rule = "=" if tag == "h1" else "-"
-        return [[*lines, rule * max(display_width(line) for line in lines)]]
+        ruler = [rule * max(display_width(line) for line in lines)] if self.underline else []
+        if self.ansi:
+            lines = [f"{BOLD}{line}{PLAIN}" for line in lines]
+        return [[*lines, *ruler]]
 
     def list_block(self, element: lxml.html.HtmlElement, tag: str, width: int, depth: int = 0) -> list[Block]:
         items = [child for child in element if _tag(child) == "li"]
@@ -323,9 +388,12 @@ class _Layout:
             if alt:
                 inline.add(f" [image: {alt}]{SOFT_SPACE}")
         elif tag == "a":
+            underline = self.ansi and self.absolute(element.get("href")) is not None
+            if underline:
+                inline.parts.append(UNDERLINE_ON)
             before = len(inline.parts)
             self.inline_children(element, inline)
-            self.reference(element, inline, before)
+            self.reference(element, inline, before, underline=underline)
         elif tag == "q":
             inline.add("“")
             self.inline_children(element, inline)
@@ -333,10 +401,12 @@ class _Layout:
         else:
             self.inline_children(element, inline, flatten_blocks=True)
 
-    def reference(self, element: lxml.html.HtmlElement, inline: _Inline, before: int) -> None:
+    def reference(self, element: lxml.html.HtmlElement, inline: _Inline, before: int, *, underline: bool) -> None:
         """Number the link element and put its number after its text."""
         url = self.absolute(element.get("href"))
         text = " ".join("".join(inline.parts[before:]).split())
+        if underline:
+            inline.parts.append(UNDERLINE_OFF)
         if url is None or not text:
             return
         number = self.numbers.get(url)
@@ -344,11 +414,12 @@ class _Layout:
             number = self.numbers[url] = len(self.numbers) + 1
             self.links.append(Link(number, url, text))
         if self.references:
+            close = inline.parts.pop() if underline else ""
             last = inline.parts[-1] if inline.parts else ""
             stripped = last.rstrip(" " + SOFT_SPACE)
             trailing = last[len(stripped) :]
             space = " " if " " in trailing else SOFT_SPACE if trailing else ""
-            inline.parts[-1] = f"{stripped}[{number}]{space}"
+            inline.parts[-1] = f"{stripped}{close}[{number}]{space}"
 
     def absolute(self, href: str | None) -> str | None:
         """The link's absolute http(s) URL, or None for this page, places on it, and other schemes."""
@@ -410,9 +481,41 @@ def _without_repeated_title(fragment: lxml.html.HtmlElement, title: str) -> None
         return
 
 
-def layout_body(article: Article, *, width: int = 80, references: bool = True, underline: bool = True) -> Body:
+def _transliterate(fragment: lxml.html.HtmlElement) -> None:
+    """Make every text node and image description 7-bit ASCII before layout, so widths stay right."""
+    for element in fragment.iter():
+        if element.text:
+            element.text = to_ascii(element.text)
+        if element.tail:
+            element.tail = to_ascii(element.tail)
+        if element.get("alt"):
+            element.set("alt", to_ascii(element.get("alt")))
+
+
+def ascii_article(article: Article) -> Article:
+    """The article's header fields in 7-bit ASCII (the body is transliterated during layout)."""
+    return replace(
+        article,
+        title=to_ascii(article.title),
+        byline=to_ascii(article.byline),
+        site_name=to_ascii(article.site_name),
+        published=to_ascii(article.published),
+        final_url=ascii_url(article.final_url),
+        html=to_ascii(article.html) if article.plain else article.html,
+    )
+
+
+def layout_body(
+    article: Article,
+    *,
+    width: int = 80,
+    references: bool = True,
+    underline: bool = True,
+    ascii: bool = False,
+    ansi: bool = False,
+) -> Body:
     """Lay out the article's body as wrapped text and collect its links."""
-    layout = _Layout(base_url=article.final_url, width=width, references=references, underline=underline)
+    layout = _Layout(base_url=article.final_url, width=width, references=references, underline=underline, ansi=ansi)
     if article.plain:
         lines: list[str] = []
         for line in article.html.replace("\r\n", "\n").split("\n"):
@@ -424,25 +527,39 @@ def layout_body(article: Article, *, width: int = 80, references: bool = True, u
     if fragment is None:
         return Body("", ())
     _without_repeated_title(fragment, article.title)
+    if ascii:
+        _transliterate(fragment)
     blocks = [block for block in layout.container(fragment, width) if any(line.strip() for line in block)]
-    return Body("\n".join(_join(blocks, blank=True)), tuple(layout.links))
+    text = "\n".join(_join(blocks, blank=True))
+    links = tuple(layout.links)
+    if ascii:
+        links = tuple(replace(link, url=ascii_url(link.url)) for link in links)
+    return Body(ansi_lines(text) if ansi else text, links)
 
 
-def header_lines(article: Article, *, width: int) -> list[str]:
+def header_lines(article: Article, *, width: int, ascii: bool = False, ansi: bool = False) -> list[str]:
     """The title underlined, a line of byline, site and date, and the final URL."""
-    lines = wrap(" ".join(article.title.split()), width)
-    lines.append("=" * max(display_width(line) for line in lines))
-    details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
+    title = wrap(" ".join(article.title.split()), width)
+    lines = [f"{BOLD}{line}{PLAIN}" for line in title] if ansi else list(title)
+    lines.append("=" * max(display_width(line) for line in title))
+    separator = " - " if ascii else " · "
+    details = separator.join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
         lines.extend(wrap(details, width))
     lines.append(article.final_url)
     return lines
 
 
-def render_text(article: Article, *, width: int = 80) -> str:
-    """The plain-text reading view: header, body, then the numbered references."""
-    body = layout_body(article, width=width)
-    parts = ["\n".join(header_lines(article, width=width)), body.text]
+def render_text(article: Article, *, width: int = 80, ascii: bool = False, ansi: bool = False) -> str:
+    """The plain-text reading view: header, body, then the numbered references.
+
+    ascii=True transliterates everything to 7-bit ASCII before layout; ansi=True makes headings bold and
+    link text underlined with terminal escape sequences.
+    """
+    if ascii:
+        article = ascii_article(article)
+    body = layout_body(article, width=width, ascii=ascii, ansi=ansi)
+    parts = ["\n".join(header_lines(article, width=width, ascii=ascii, ansi=ansi)), body.text]
     if body.links:
         references = ["References", "----------"]
         for link in body.links:

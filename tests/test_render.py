@@ -1,0 +1,61 @@
+"""Rendering rules that the golden pages do not pin alone: wrapping, ?ascii=1 and ?ansi=1."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extract import Article
+from app.render import display_width, render_json, render_text, wrap
+
+HTML = (
+    "<div><h2>Café culture</h2><p>Le café « comme avant » coûte 1,20 € — "
+    "<a href='/prix'>voir les prix</a> et le 日本語の説明 ici, avec des mots qui vont dépasser la largeur.</p></div>"
+)
+ARTICLE = Article("https://example.com/café", "https://example.com/café", "Le café", "Noël", "Le Coin", "", "fr", HTML)
+ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("one two three four", 9, ["one two", "three", "four"]),
+        ("a " + "x" * 30 + " b", 10, ["a", "x" * 30, "b"]),
+        ("日本語の文章です。", 8, ["日本語の", "文章で", "す。"]),
+        ("first\nsecond line", 0, ["first", "second line"]),
+        ("no\u00a0break here", 4, ["no\u00a0break", "here"]),
+    ],
+)
+def test_wrap_counts_display_width_and_never_breaks_words(text: str, width: int, lines: list[str]) -> None:
+    assert wrap(text, width) == lines
+
+
+def test_ascii_output_is_seven_bit_and_keeps_the_layout() -> None:
+    text = render_text(ARTICLE, width=40, ascii=True)
+    assert text.isascii()
+    assert "Le cafe" in text
+    assert "1,20 EUR" in text
+    assert "Ri Ben Yu" in text  # CJK syllables stay apart
+    assert "[1] https://example.com/prix" in text
+    assert "https://example.com/caf%C3%A9" in text
+    assert all(len(line) <= 40 or " " not in line for line in text.splitlines())
+
+
+def test_ansi_makes_headings_bold_and_link_text_underlined() -> None:
+    text = render_text(ARTICLE, width=30, ansi=True)
+    assert "\x1b[1mCafe culture\x1b[22m" in text.replace("é", "e")
+    assert "\x1b[4mvoir" in text
+    assert "prix\x1b[24m[1]" in text
+    plain = ESCAPE.sub("", text)
+    assert plain == render_text(ARTICLE, width=30)
+    for line in text.splitlines():  # an underline never runs past the end of a line
+        assert line.count("\x1b[4m") == line.count("\x1b[24m")
+    assert all(display_width(line) <= 30 or " " not in line for line in plain.splitlines())
+
+
+def test_options_are_off_by_default_and_json_ignores_them() -> None:
+    text = render_text(ARTICLE)
+    assert "\x1b" not in text
+    assert "é" in text
+    assert "\x1b" not in render_json(ARTICLE)["text"]
