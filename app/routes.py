@@ -7,7 +7,6 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -18,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from app.errors import BadRequest, TextModeError, UpstreamStatus
 from app.extract import extract
 from app.fetch import Policy, fetch
+from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page, reading_page
 from app.render import render_json, render_markdown, render_text
 
 bp = Blueprint("text_mode", __name__)
@@ -39,6 +39,7 @@ MEDIA_TYPES = {
     "text/html": "html",
 }
 TEXT = "text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,8 @@ def service() -> Response:
     """Fetch the page named by `url`, find its article and answer in the format asked for."""
     options = parse_options(_raw_query())
     if not options.url:
+        if options.format == "html":
+            return html_response(home_page(base=_base(), banner=banner()))
         return Response(usage(), status=200, content_type=TEXT)
     g.target_host = urlsplit(options.url if "//" in options.url else "//" + options.url).hostname or "-"
     page = fetch(options.url, policy=_policy())
@@ -181,29 +184,31 @@ def service() -> Response:
         return Response(body, content_type="application/json")
     if options.format == "markdown":
         return Response(render_markdown(article, width=options.width), content_type="text/markdown; charset=utf-8")
+    if options.format == "html":
+        return html_response(reading_page(article, base=_base(), width=options.width))
     return Response(render_text(article, width=options.width), content_type=TEXT)
 
 
 @bp.route("/", methods=["GET", "HEAD"])
 def home() -> Response:
     """The home page for browsers: what text-mode is and a form to use it."""
-    base = escape(_base())
-    page = f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>text-mode</title></head>
-<body>
-<h1>text-mode</h1>
-<p>Any web page's article as clean, readable plain text, for your terminal or your browser.</p>
-<form action="{base}/text-mode" method="get">
-<label for="url">Page address</label> <input id="url" name="url" type="url" required>
-<button type="submit">Read</button>
-</form>
-<p>From a terminal: <code>curl '{base}/text-mode?url=https://example.com/article'</code></p>
-</body>
-</html>
-"""
-    return Response(page, content_type="text/html; charset=utf-8")
+    return html_response(home_page(base=_base(), banner=banner()))
+
+
+def html_response(page: str, *, status: int = 200) -> Response:
+    """A page for the browser, under a policy that allows no script and no source but this service."""
+    response = Response(page, status=status, content_type=HTML)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _wants_html() -> bool:
+    fmt = split_query(_raw_query())[1].get("format", "").strip().lower()
+    if fmt:
+        return fmt == "html"
+    best = request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"])
+    return best == "text/html"
 
 
 def _wants_json() -> bool:
@@ -212,6 +217,10 @@ def _wants_json() -> bool:
         return fmt == "json"
     best = request.accept_mimetypes.best_match(["text/plain", "application/json", "application/problem+json"])
     return best in ("application/json", "application/problem+json")
+
+
+def _target() -> str:
+    return (split_query(_raw_query())[0] or "").strip()
 
 
 def error_response(error: TextModeError) -> Response:
@@ -226,6 +235,10 @@ def error_response(error: TextModeError) -> Response:
             "hint": error.hint,
         }
         response = Response(json.dumps(problem, ensure_ascii=False) + "\n", content_type="application/problem+json")
+    elif _wants_html():
+        message = f"Error: {error.detail}\n{error.hint}\n"
+        page = error_page(base=_base(), status=error.status, title=error.title, message=message, url=_target())
+        response = html_response(page)
     else:
         response = Response(f"Error: {error.detail}\n{error.hint}\n", content_type=TEXT)
     response.status_code = error.status
@@ -263,7 +276,11 @@ def register_app_handlers(app: Flask) -> None:
             hint = "Use GET (or HEAD)."
         else:
             detail, hint = f"{status} {error.name}", ""
-        response = Response(f"{detail}\n{hint}\n", status=status, content_type=TEXT)
+        if _wants_html():
+            page = error_page(base=_base(), status=status, title=error.name, message=f"{detail}\n{hint}\n")
+            response = html_response(page, status=status)
+        else:
+            response = Response(f"{detail}\n{hint}\n", status=status, content_type=TEXT)
         response.headers["Cache-Control"] = "no-store"
         for name in ("Allow", "Location"):
             value = error.get_response().headers.get(name)
