@@ -570,6 +570,15 @@ def render_text(article: Article, *, width: int = 80, ascii: bool = False, ansi:
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
+def _body_html(article: Article) -> str:
+    """The article's HTML without a first heading that repeats the title."""
+    fragment = parse_fragment(article.html)
+    if fragment is None:
+        return ""
+    _without_repeated_title(fragment, article.title)
+    return str(lxml.html.tostring(fragment, encoding="unicode"))
+
+
 def render_markdown(article: Article, *, width: int = 80) -> str:
     """The article as Markdown, by html2text."""
     converter = html2text.HTML2Text(baseurl=article.final_url)  # stateful: a fresh one per call
@@ -577,7 +586,7 @@ def render_markdown(article: Article, *, width: int = 80) -> str:
     converter.wrap_links = False
     converter.unicode_snob = True
     converter.single_line_break = False
-    body = article.html.strip() if article.plain else converter.handle(article.html).strip()
+    body = article.html.strip() if article.plain else converter.handle(_body_html(article)).strip()
     header = [f"# {' '.join(article.title.split())}", ""]
     details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
