@@ -49,6 +49,8 @@ class Options:
     url: str
     format: str
     width: int
+    ascii: bool = False
+    ansi: bool = False
 
 
 def split_query(query: str) -> tuple[str | None, dict[str, str]]:
@@ -108,7 +110,22 @@ def parse_options(query: str) -> Options:
         if not raw_width.isdigit() or not (int(raw_width) == 0 or 20 <= int(raw_width) <= 200):
             raise BadRequest(f"width={raw_width!r} is not allowed; use 0 (no wrapping) or 20 to 200")
         width = int(raw_width)
-    return Options(url=(target or "").strip(), format=fmt, width=width)
+    return Options(
+        url=(target or "").strip(),
+        format=fmt,
+        width=width,
+        ascii=_switch(params, "ascii"),
+        ansi=_switch(params, "ansi"),
+    )
+
+
+def _switch(params: dict[str, str], name: str) -> bool:
+    value = params.get(name, "").strip().lower()
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    raise BadRequest(f"{name}={value!r} is not allowed; use {name}=1 or {name}=0")
 
 
 def _raw_query() -> str:
@@ -157,6 +174,8 @@ Query parameters:
           Put it last: everything after a url= that holds a '?' is the page's own query.
   width   wrap at this many columns: 20 to 200, or 0 for no wrapping (default 80).
   format  text (default), markdown, json or html; an Accept header chooses too.
+  ascii   ascii=1: transliterate to 7-bit ASCII (old terminals, serial consoles), same layout.
+  ansi    ansi=1: bold headings and underlined link text, for terminals that show them.
 
 Errors come as plain text (or application/problem+json with format=json):
   400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
@@ -186,7 +205,8 @@ def service() -> Response:
         return Response(render_markdown(article, width=options.width), content_type="text/markdown; charset=utf-8")
     if options.format == "html":
         return html_response(reading_page(article, base=_base(), width=options.width))
-    return Response(render_text(article, width=options.width), content_type=TEXT)
+    text = render_text(article, width=options.width, ascii=options.ascii, ansi=options.ansi)
+    return Response(text, content_type=TEXT)
 
 
 @bp.route("/", methods=["GET", "HEAD"])

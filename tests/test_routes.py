@@ -119,6 +119,7 @@ def test_markdown_is_html2text_output(client: FlaskClient, httpserver: HTTPServe
     httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html")
     response = client.get(f"/default/text-mode?format=md&url={httpserver.url_for('/owls')}")
     assert response.text.startswith("# Owl facts\n")
+    assert response.text.count("Owl facts") == 1  # the body's own h1 is not repeated under the title
     assert f"[more owls]({httpserver.url_for('/more')})" in response.text
 
 
@@ -258,7 +259,14 @@ def test_a_slow_origin_gets_504(strict_app: Flask, httpserver: HTTPServer) -> No
 
 @pytest.mark.parametrize(
     ("query", "fragment"),
-    [("width=10", "width"), ("width=abc", "width"), ("width=201", "width"), ("format=pdf", "format")],
+    [
+        ("width=10", "width"),
+        ("width=abc", "width"),
+        ("width=201", "width"),
+        ("format=pdf", "format"),
+        ("ascii=2", "ascii"),
+        ("ansi=maybe", "ansi"),
+    ],
 )
 def test_bad_options_are_400(client: FlaskClient, query: str, fragment: str) -> None:
     response = client.get(f"/default/text-mode?{query}&url=https://example.com/")
