@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 
 from app.settings import DEFAULTS, ConfigError, settings_from_env
 
 __all__ = ["ConfigError", "create_app"]
 
 
-def configure_logging() -> None:
-    """Send the service's log lines to stderr at INFO, once."""
+class JsonLines(logging.Formatter):
+    """One JSON object a line, with the Lambda request id, for CloudWatch Logs to filter on."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "requestId": _lambda_request_id(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _lambda_request_id() -> str | None:
+    """The id of the Lambda invocation being served: apig-wsgi puts the Lambda context in the WSGI environ."""
+    if not has_request_context():
+        return None
+    return getattr(request.environ.get("apig_wsgi.context"), "aws_request_id", None)
+
+
+def configure_logging(*, json_lines: bool = False) -> None:
+    """Send the service's log lines to stderr at INFO, once; as JSON lines when running in Lambda.
+
+    The level is set here because awslambdaric puts its own handler at WARNING on the root logger.
+    """
     logger = logging.getLogger("text_mode")
     logger.setLevel(logging.INFO)
     if not logger.handlers:
@@ -24,6 +52,9 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
+    if json_lines:
+        for each in logger.handlers:
+            each.setFormatter(JsonLines())
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

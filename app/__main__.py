@@ -11,6 +11,8 @@ from app import ConfigError, configure_logging, create_app
 
 log = logging.getLogger("text_mode")
 
+HANDLER = "app.lambda_handler.handler"  # the Dockerfile's CMD names the same one
+
 
 def gunicorn_options(environ: dict[str, str]) -> dict[str, Any]:
     """Gunicorn's settings from PORT and WEB_CONCURRENCY; threads so a slow origin blocks no one else."""
@@ -55,22 +57,26 @@ def serve(environ: dict[str, str]) -> None:
     Server().run()
 
 
-def run_lambda(runtime_api: str) -> None:
-    """Run the AWS Lambda runtime loop with app.lambda_handler.handler."""
-    from awslambdaric import bootstrap
+def run_lambda() -> None:
+    """Run awslambdaric's runtime loop in this process, as `python -m awslambdaric app.lambda_handler.handler` does.
+
+    In this process, not a second one: the interpreter and Flask load once (a second process doubles the cold start).
+    awslambdaric imports the handler module itself, so a bad setting raised there becomes a Lambda init error.
+    """
+    from awslambdaric.__main__ import main as runtime_main
 
     log.info("Starting up in Lambda Runtime")
-    bootstrap.run(os.getcwd(), "app.lambda_handler.handler", runtime_api)
+    runtime_main([sys.argv[0], HANDLER])
 
 
 def main() -> None:
     """Choose the Lambda runtime or gunicorn by AWS_LAMBDA_RUNTIME_API (blank counts as unset)."""
-    configure_logging()
     environ = dict(os.environ)
     runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API", "").strip()
+    configure_logging(json_lines=bool(runtime_api))
     try:
         if runtime_api:
-            run_lambda(runtime_api)
+            run_lambda()
         else:
             serve(environ)
     except ConfigError as error:
