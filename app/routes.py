@@ -40,6 +40,7 @@ MEDIA_TYPES = {
 }
 TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+LAMBDA_MARGIN = 2.0  # seconds a Lambda invocation keeps back for extraction, rendering and the reply
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,21 @@ def _base() -> str:
 def _policy() -> Policy:
     config = current_app.config
     return Policy(
-        timeout=config["FETCH_TIMEOUT"],
+        timeout=_fetch_timeout(config["FETCH_TIMEOUT"]),
         max_bytes=config["MAX_BYTES"],
         allow_private=config["ALLOW_PRIVATE"],
         allowed_ports=config["ALLOWED_PORTS"],
         user_agent=config["USER_AGENT"],
     )
+
+
+def _fetch_timeout(configured: float) -> float:
+    """The fetch deadline; in Lambda never past the invocation's own, so a slow site gets our 504, not a timeout."""
+    context = request.environ.get("apig_wsgi.context")  # the Lambda context, put there by apig-wsgi
+    if context is None:
+        return configured
+    left: float = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN
+    return max(0.0, min(configured, left))
 
 
 def banner() -> str:
