@@ -39,6 +39,8 @@ NO_LINE_END = set("（「『【〔〈《“‘([{")
 # After an inline image: a space if a word follows, nothing before punctuation or the end.
 SOFT_SPACE = "\x00"
 SOFT_SPACE_RE = re.compile("\x00+(?=[\\s,.;:!?)\\]}\x00]|$)")
+# Zero-width spaces, word joiners, BOMs and soft hyphens: invisible on the page, noise in a terminal or a copy.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
 
 
@@ -182,7 +184,7 @@ class _Inline:
     def add(self, text: str) -> None:
         """Add text with its white space collapsed; a single no-break space stays, so no line breaks there."""
         if text:
-            self.parts.append(SPACE_RE.sub(" ", text))
+            self.parts.append(SPACE_RE.sub(" ", text.translate(INVISIBLE)))
 
     def hard_break(self) -> None:
         self.parts.append("\n")

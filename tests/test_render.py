@@ -59,3 +59,9 @@ def test_options_are_off_by_default_and_json_ignores_them() -> None:
     assert "\x1b" not in text
     assert "é" in text
     assert "\x1b" not in render_json(ARTICLE)["text"]
+
+
+def test_invisible_characters_are_dropped_from_words() -> None:
+    html = "<p>Soft\u00adhyphen, zero\u200bwidth and BOM\ufeffinside words are noise in a terminal.</p>"
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert "Softhyphen, zerowidth and BOMinside words" in render_text(article)
