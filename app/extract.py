@@ -175,8 +175,12 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
         names = f"{element.get('class', '')} {element.get('id', '')}"
         if len(names) > 1 and BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             doomed.append(element)
+    body = tree.find("body")
+    half = len(_text(body)) / 2 if body is not None else 0
     for element in doomed:
-        if element.getparent() is not None:
+        # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
+        # furniture never holds most of it.
+        if element.getparent() is not None and (not isinstance(element.tag, str) or len(_text(element)) <= half):
             _remove(element)
 
 
