@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import ipaddress
 import logging
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -43,6 +44,9 @@ MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
+XML_TYPES = frozenset({"text/xml", "application/xml"})
+# What urllib3 decodes here, each with a bound on the decoded size (gzip and deflate by zlib, br by brotli).
+CONTENT_CODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 CHUNK = 64 * 1024
 
 
@@ -50,6 +54,51 @@ def resolve(host: str, port: int) -> list[str]:
     """Return every address the system resolver gives for host (A and AAAA)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+# Ranges that ipaddress calls global but that must never be reached, or that wrap another address.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+    ipaddress.IPv4Network("0.0.0.0/8"),
+    ipaddress.IPv4Network("100.64.0.0/10"),
+    ipaddress.IPv4Network("192.0.0.0/24"),
+    ipaddress.IPv4Network("192.88.99.0/24"),  # the 6to4 relay anycast, deprecated (RFC 7526)
+    ipaddress.IPv4Network("198.18.0.0/15"),
+    ipaddress.IPv4Network("224.0.0.0/3"),
+    ipaddress.IPv6Network("::/8"),  # reserved by the IETF; holds ::ffff:0:a.b.c.d, which ipaddress calls global
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("fc00::/7"),
+    ipaddress.IPv6Network("fe80::/10"),
+    ipaddress.IPv6Network("fec0::/10"),
+    ipaddress.IPv6Network("ff00::/8"),
+    ipaddress.IPv6Network("2001::/23"),
+    ipaddress.IPv6Network("2001:db8::/32"),
+    ipaddress.IPv6Network("3fff::/20"),  # documentation (RFC 9637)
+    ipaddress.IPv6Network("5f00::/16"),  # segment routing SIDs (RFC 9602)
+)
+
+
+def is_public_address(address: Address) -> bool:
+    """Tell whether an address is globally routable, unwrapping IPv4 inside IPv6 spellings."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public_address(address.ipv4_mapped)
+        if address in NAT64:
+            return is_public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address in SIX_TO_FOUR:
+            return is_public_address(ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF))
+    if any(address.version == net.version and address in net for net in EXTRA_BLOCKED):
+        return False
+    return bool(
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not address.is_loopback
+        and not address.is_link_local
+        and not address.is_unspecified
+        and not address.is_private
+    )
 
 
 @dataclass(frozen=True)
@@ -62,6 +111,9 @@ class Policy:
     allowed_ports: frozenset[int] = DEFAULT_PORTS
     user_agent: str = "text-mode"
     resolver: Resolver = field(default=resolve, compare=False)
+    # The address rule, as a seam: tests let one loopback origin stand in for a public site and keep the rule
+    # for every other address.
+    address_allowed: Callable[[Address], bool] = field(default=is_public_address, compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,50 +128,6 @@ class Page:
     text: str
     is_html: bool
     elapsed_ms: float
-
-
-# Ranges that ipaddress calls global but that must never be reached, or that wrap another address.
-NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
-EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
-    ipaddress.IPv4Network("0.0.0.0/8"),
-    ipaddress.IPv4Network("100.64.0.0/10"),
-    ipaddress.IPv4Network("192.0.0.0/24"),
-    ipaddress.IPv4Network("198.18.0.0/15"),
-    ipaddress.IPv4Network("224.0.0.0/3"),
-    ipaddress.IPv6Network("64:ff9b:1::/48"),
-    ipaddress.IPv6Network("fc00::/7"),
-    ipaddress.IPv6Network("fe80::/10"),
-    ipaddress.IPv6Network("fec0::/10"),
-    ipaddress.IPv6Network("ff00::/8"),
-    ipaddress.IPv6Network("2001::/23"),
-    ipaddress.IPv6Network("2001:db8::/32"),
-)
-
-
-def is_public_address(address: Address) -> bool:
-    """Tell whether an address is globally routable, unwrapping IPv4 inside IPv6 spellings."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return is_public_address(address.ipv4_mapped)
-        if address in NAT64:
-            return is_public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        if address in SIX_TO_FOUR:
-            return is_public_address(ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF))
-        # IPv4-compatible ::a.b.c.d (deprecated) is never routed.
-        if int(address) >> 32 == 0:
-            return False
-    if any(address.version == net.version and address in net for net in EXTRA_BLOCKED):
-        return False
-    return bool(
-        address.is_global
-        and not address.is_multicast
-        and not address.is_reserved
-        and not address.is_loopback
-        and not address.is_link_local
-        and not address.is_unspecified
-        and not address.is_private
-    )
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,7 @@ def check_target(url: str, *, policy: Policy) -> Target:
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise BadURL(f"the scheme {scheme!r} is not supported; only http and https are")
-    if parts.username is not None or parts.password is not None:
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise BadURL("credentials in the URL are not allowed")
     host = normalize_host(parts.hostname or "")
     if port is None:
@@ -182,22 +190,60 @@ def check_target(url: str, *, policy: Policy) -> Target:
 
 
 def normalize_host(raw: str) -> str:
-    """Return the host lower-cased, percent-decoded, IDNA-encoded, without a trailing dot."""
+    """Return the host as one canonical spelling: an IP address, or a lower-case IDNA name without a final dot.
+
+    Every numeric spelling a browser or inet_aton accepts (2130706433, 0x7f000001, 0177.0.0.1, 127.1)
+    becomes the dotted address it means, so the address rule sees the address and not a name.
+    """
     host = unquote(raw).strip().rstrip(".").lower()
     if not host:
         raise BadURL("the URL has no host")
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        pass
+    if ":" in host:
+        try:
+            return str(ipaddress.IPv6Address(host.strip("[]")))
+        except ValueError:
+            raise BadURL("the host is not a valid IPv6 address") from None
     if any(c in host for c in "/\\@#?%[]") or any(ord(c) < 0x21 for c in host):
         raise BadURL("the host name is not valid")
     try:
-        return idna.encode(host, uts46=True).decode("ascii")
+        host = idna.encode(host, uts46=True).decode("ascii")  # also maps full-width digits and dots
     except idna.IDNAError:
-        if host.isascii() and re.fullmatch(r"[a-z0-9_.\-]+", host):
-            return host  # underscores and the like: let the resolver decide
-        raise BadURL("the host name is not valid") from None
+        if not (host.isascii() and re.fullmatch(r"[a-z0-9_.\-]+", host)):
+            raise BadURL("the host name is not valid") from None
+        # underscores and the like: let the resolver decide
+    host = host.rstrip(".")
+    number = ipv4_from_host(host)
+    return str(number) if number is not None else host
+
+
+IPV4_NUMBER_RE = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
+
+
+def ipv4_from_host(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a host spells as numbers (WHATWG URL, IPv4 parser), None for a name; BadURL if invalid."""
+    labels = host.split(".")
+    if not IPV4_NUMBER_RE.match(labels[-1]):
+        return None
+    if len(labels) > 4 or not all(IPV4_NUMBER_RE.match(label) for label in labels):
+        raise BadURL("the host looks like an IPv4 address but is not a valid one")
+    numbers = [_ipv4_number(label) for label in labels]
+    last = numbers.pop()
+    if any(number > 255 for number in numbers) or last >= 256 ** (4 - len(numbers)):
+        raise BadURL("the host looks like an IPv4 address but is not a valid one")
+    value = last
+    for index, number in enumerate(numbers):
+        value += number << (8 * (3 - index))
+    return ipaddress.IPv4Address(value)
+
+
+def _ipv4_number(label: str) -> int:
+    if label[:2].lower() == "0x":
+        return int(label[2:] or "0", 16)
+    if len(label) > 1 and label.startswith("0"):
+        if not set(label) <= set("01234567"):
+            raise BadURL("the host looks like an IPv4 address but is not a valid one")
+        return int(label, 8)
+    return int(label)
 
 
 def checked_addresses(target: Target, *, policy: Policy, deadline: float) -> list[str]:
@@ -215,12 +261,13 @@ def checked_addresses(target: Target, *, policy: Policy, deadline: float) -> lis
     if not policy.allow_private:
         for text in addresses:
             try:
-                address = ipaddress.ip_address(text.split("%")[0])
+                address = ipaddress.ip_address(str(text).split("%")[0])
             except ValueError:
-                raise BlockedDestination(f"{target.host} resolves to an unusable address") from None
-            if not is_public_address(address):
-                raise BlockedDestination(f"{target.host} is not a public address")
-    return addresses
+                raise BlockedDestination("the destination's address is not usable") from None
+            if not policy.address_allowed(address):
+                # Never the address itself: the answer must not tell a stranger what a name means inside.
+                raise BlockedDestination("the destination is not a public address")
+    return [str(text) for text in addresses]
 
 
 def _resolve_with_deadline(host: str, port: int, *, policy: Policy, deadline: float) -> list[str]:
@@ -238,7 +285,7 @@ def _resolve_with_deadline(host: str, port: int, *, policy: Policy, deadline: fl
     worker.start()
     worker.join(max(0.0, deadline - time.monotonic()))
     if worker.is_alive():
-        raise UpstreamTimeout(f"looking up {host} took too long")
+        raise UpstreamTimeout("looking up the site's name took too long")
     if failure:
         if isinstance(failure[0], (OSError, UnicodeError)):
             raise FetchError(f"the name {host} could not be resolved") from None
@@ -246,10 +293,61 @@ def _resolve_with_deadline(host: str, port: int, *, policy: Policy, deadline: fl
     return result
 
 
+class Watchdog:
+    """Cut every connection of one fetch when its deadline passes, whatever the socket is blocked in.
+
+    requests' timeouts bound each read, so an origin that sends a byte a second never trips them; shutting
+    the socket down from a timer wakes a blocked connect, TLS handshake, header or body read at once.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut sock at the deadline; it is duplicated so a TLS wrapper taking over the descriptor changes nothing."""
+        with self._lock:
+            duplicate = sock.dup()
+            self._sockets.append(duplicate)
+            if self.expired:
+                _cut(duplicate)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _cut(sock)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the other side
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@dataclass
+class Route:
+    """One fetch's connection rules: the checked addresses of each (host, port) and the watchdog."""
+
+    watchdog: Watchdog
+    pins: dict[tuple[str, int], Sequence[str]] = field(default_factory=dict)
+
+
 class _PinnedMixin:
     """Connect only to the addresses that were checked for this host, never to a fresh lookup."""
 
-    pins: Mapping[tuple[str, int], Sequence[str]] = {}
+    route: Route
     host: str
     port: int
     timeout: Any
@@ -258,35 +356,38 @@ class _PinnedMixin:
 
     def _new_conn(self) -> socket.socket:
         key = (self.host.strip("[]").rstrip(".").lower(), self.port)
-        addresses = self.pins.get(key)
+        addresses = self.route.pins.get(key)
         if not addresses:
             raise BlockedDestination("the destination was not checked")
         last: OSError | None = None
         for address in addresses:
             try:
-                return urllib3.util.connection.create_connection(
+                sock = urllib3.util.connection.create_connection(
                     (address, self.port),
                     self.timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
             except TimeoutError:
-                raise ConnectTimeoutError(self, f"connecting to {self.host} timed out") from None
+                raise ConnectTimeoutError(self, "connecting to the site timed out") from None
             except OSError as error:
                 last = error
-        raise NewConnectionError(self, f"could not connect to {self.host}: {last}")  # type: ignore[arg-type]
+                continue
+            self.route.watchdog.watch(sock)
+            return sock
+        raise NewConnectionError(self, f"could not connect to the site: {_short(last)}")  # type: ignore[arg-type]
 
 
 class PinnedAdapter(HTTPAdapter):
     """A requests adapter whose connections go to pinned addresses; TLS is still verified by name."""
 
-    def __init__(self, pins: Mapping[tuple[str, int], Sequence[str]]) -> None:
-        self._pins = pins
+    def __init__(self, route: Route) -> None:
+        self._route = route
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
         super().init_poolmanager(connections, maxsize, block, **kwargs)
-        attrs = {"pins": self._pins}
+        attrs = {"route": self._route}
         http_conn = type("PinnedHTTPConnection", (_PinnedMixin, HTTPConnection), attrs)
         https_conn = type("PinnedHTTPSConnection", (_PinnedMixin, HTTPSConnection), attrs)
         self.poolmanager.pool_classes_by_scheme = {
@@ -295,10 +396,10 @@ class PinnedAdapter(HTTPAdapter):
         }
 
 
-def _new_session(pins: Mapping[tuple[str, int], Sequence[str]], user_agent: str) -> requests.Session:
+def _new_session(route: Route, user_agent: str) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or netrc from the environment
-    adapter = PinnedAdapter(pins)
+    adapter = PinnedAdapter(route)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update(
@@ -315,33 +416,45 @@ def fetch(url: str, *, policy: Policy) -> Page:
     """Fetch url under policy, following at most five redirects, each checked like the first."""
     start = time.monotonic()
     deadline = start + policy.timeout
-    pins: dict[tuple[str, int], Sequence[str]] = {}
     target = check_target(normalize_url(url), policy=policy)
-    with _new_session(pins, policy.user_agent) as session:
-        for _hop in range(MAX_REDIRECTS + 1):
-            pins[(target.host, target.port)] = checked_addresses(target, policy=policy, deadline=deadline)
-            response = _send(session, target.url, deadline=deadline)
-            location = response.headers.get("Location")
-            if response.status_code in REDIRECT_STATUSES and location:
-                response.close()
-                target = check_target(urljoin(target.url, location.strip()), policy=policy)
-                continue
-            try:
-                return _read_page(url, target.url, response, policy=policy, start=start, deadline=deadline)
-            finally:
-                response.close()
+    route = Route(Watchdog(deadline))
+    try:
+        with _new_session(route, policy.user_agent) as session:
+            for _hop in range(MAX_REDIRECTS + 1):
+                route.pins[(target.host, target.port)] = checked_addresses(target, policy=policy, deadline=deadline)
+                response = _send(session, target.url, watchdog=route.watchdog)
+                location = response.headers.get("Location")
+                if response.status_code in REDIRECT_STATUSES and location:
+                    response.close()
+                    target = _redirect_target(target.url, location, policy=policy)
+                    continue
+                try:
+                    return _read_page(url, target.url, response, policy=policy, start=start, watchdog=route.watchdog)
+                finally:
+                    response.close()
+    finally:
+        route.watchdog.close()
     raise FetchError(f"more than {MAX_REDIRECTS} redirects", hint="The site redirects in a loop.")
 
 
-def _remaining(deadline: float, what: str) -> float:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+def _redirect_target(current: str, location: str, *, policy: Policy) -> Target:
+    """Check a redirect's Location like a URL a stranger typed; a bad one is the site's fault, not the user's."""
+    try:
+        return check_target(urljoin(current, location.strip()), policy=policy)
+    except BadURL as error:
+        raise BlockedDestination(f"the site redirects to a URL that is not allowed: {error.detail}") from None
+    except ValueError:
+        raise FetchError("the site redirects to a URL that cannot be parsed") from None
+
+
+def _expired(watchdog: Watchdog, what: str) -> None:
+    if watchdog.expired or time.monotonic() >= watchdog.deadline:
         raise UpstreamTimeout(f"{what} took too long")
-    return remaining
 
 
-def _send(session: requests.Session, url: str, *, deadline: float) -> requests.Response:
-    remaining = _remaining(deadline, "the fetch")
+def _send(session: requests.Session, url: str, *, watchdog: Watchdog) -> requests.Response:
+    _expired(watchdog, "the fetch")
+    remaining = max(0.001, watchdog.deadline - time.monotonic())
     sent = time.monotonic()
     log.info("--> GET %s", url)
     try:
@@ -349,14 +462,16 @@ def _send(session: requests.Session, url: str, *, deadline: float) -> requests.R
     except (requests.Timeout, urllib3.exceptions.TimeoutError):
         raise UpstreamTimeout("the site did not answer in time") from None
     except requests.exceptions.SSLError:
+        _expired(watchdog, "the fetch")
         raise FetchError("the site's TLS certificate or handshake failed") from None
     except requests.RequestException as error:
+        _expired(watchdog, "the fetch")
         raise FetchError(f"could not connect to the site ({_short(error)})") from None
     log.info("<-- %d %s (%d ms)", response.status_code, url, (time.monotonic() - sent) * 1000)
     return response
 
 
-def _short(error: BaseException) -> str:
+def _short(error: BaseException | None) -> str:
     """Name the kind of failure without echoing internal addresses."""
     text = str(error)
     for needle, said in (
@@ -365,6 +480,9 @@ def _short(error: BaseException) -> str:
         ("Name or service not known", "name not found"),
         ("NameResolution", "name not found"),
         ("timed out", "timed out"),
+        ("RemoteDisconnected", "the site closed the connection"),
+        ("IncompleteRead", "the page was cut short"),
+        ("unreachable", "network unreachable"),
     ):
         if needle in text:
             return said
@@ -372,7 +490,7 @@ def _short(error: BaseException) -> str:
 
 
 def _read_page(
-    url: str, final_url: str, response: requests.Response, *, policy: Policy, start: float, deadline: float
+    url: str, final_url: str, response: requests.Response, *, policy: Policy, start: float, watchdog: Watchdog
 ) -> Page:
     status = response.status_code
     if status >= 400 or status < 200:
@@ -380,12 +498,15 @@ def _read_page(
     if status in REDIRECT_STATUSES:
         raise FetchError(f"the site answered {status} without a Location to follow")
     mime, header_charset = _content_type(response.headers.get("Content-Type", ""))
-    if mime and mime not in HTML_TYPES and mime not in TEXT_TYPES and not mime.endswith("+xml"):
-        raise UnsupportedContent(f"the page is {mime}, not HTML or text")
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > policy.max_bytes and "Content-Encoding" not in response.headers:
+    if mime and not _readable_type(mime):
+        raise UnsupportedContent(f"the page is {mime[:100]}, not HTML or text")
+    codings = [part.strip().lower() for part in response.headers.get("Content-Encoding", "").split(",")]
+    if any(coding not in CONTENT_CODINGS for coding in codings):
+        raise FetchError("the page is compressed in a way text-mode does not read")
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > policy.max_bytes and codings in ([""], ["identity"]):
         raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
-    body = _read_body(response, policy=policy, deadline=deadline)
+    body = _read_body(response, policy=policy, watchdog=watchdog, sniff=not mime)
     if not mime:
         mime = _sniff(body)
     text, charset = decode(body, header_charset=header_charset, is_html=mime not in TEXT_TYPES)
@@ -401,6 +522,13 @@ def _read_page(
     )
 
 
+def _readable_type(mime: str) -> bool:
+    """HTML, plain text and XML documents; never images (image/svg+xml included), audio, video or files."""
+    if mime in HTML_TYPES or mime in TEXT_TYPES or mime in XML_TYPES:
+        return True
+    return mime.startswith(("application/", "text/")) and mime.endswith("+xml")
+
+
 def _content_type(header: str) -> tuple[str, str | None]:
     mime, _, params = header.partition(";")
     charset = None
@@ -411,32 +539,57 @@ def _content_type(header: str) -> tuple[str, str | None]:
     return mime.strip().lower(), charset
 
 
+# Signatures of files that are not pages, for answers without a Content-Type (WHATWG MIME Sniffing).
+BINARY_SIGNATURES = (
+    b"%PDF-",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"RIFF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BM",
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x01\x00",
+    b"wOFF",
+    b"\x7fELF",
+)
+
+
 def _sniff(body: bytes) -> str:
+    """The type of a body sent without a Content-Type: HTML, text, or UnsupportedContent for a file."""
+    if body.startswith(BINARY_SIGNATURES) or b"\x00" in body[:4096]:
+        raise UnsupportedContent("the page is a binary file, not HTML or text")
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<")):
+    if head.startswith(b"<"):
         return "text/html"
-    if b"\x00" in body[:4096]:
-        raise UnsupportedContent("the page is binary, not HTML or text")
     return "text/plain"
 
 
-def _read_body(response: requests.Response, *, policy: Policy, deadline: float) -> bytes:
+def _read_body(response: requests.Response, *, policy: Policy, watchdog: Watchdog, sniff: bool) -> bytes:
     """Read the decoded body, stopping at the size limit or the wall-clock deadline."""
     chunks: list[bytes] = []
     size = 0
     try:
         for chunk in response.raw.stream(CHUNK, decode_content=True):
+            if sniff and not chunks and chunk:
+                _sniff(chunk)  # a file is refused at its first bytes, not after the whole of it
             size += len(chunk)
             if size > policy.max_bytes:
                 raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
             chunks.append(chunk)
-            _remaining(deadline, "reading the page")
+            _expired(watchdog, "reading the page")
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
         raise UpstreamTimeout("the site stopped sending in time") from None
     except urllib3.exceptions.DecodeError:
+        _expired(watchdog, "reading the page")
         raise FetchError("the page's compression is broken") from None
     except (urllib3.exceptions.HTTPError, OSError) as error:
+        _expired(watchdog, "reading the page")
         raise FetchError(f"the connection broke while reading the page ({_short(error)})") from None
+    # A body that ends with the connection has no length to check: the watchdog cutting it must not pass as its end.
+    _expired(watchdog, "reading the page")
     return b"".join(chunks)
 
 
@@ -444,6 +597,14 @@ META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:
 BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # As browsers do (WHATWG Encoding): these labels mean windows-1252.
 ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
+# The encodings a browser knows (WHATWG Encoding), by Python's codec name. Anything else, such as utf-7
+# (which spells "<" as "+ADw-"), unicode_escape or idna, is ignored as a lying label.
+WEB_CODECS = frozenset(
+    {"utf-8", "utf-16-le", "utf-16-be", "utf-16", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255",
+     "cp1256", "cp1257", "cp1258", "cp866", "cp874", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "gbk",
+     "gb2312", "gb18030", "big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932", "euc_kr", "cp949"}
+    | {f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)}
+)  # fmt: skip
 
 
 def _codec(label: str | None) -> str | None:
@@ -452,9 +613,10 @@ def _codec(label: str | None) -> str | None:
     label = label.strip().lower()
     label = ALIASES.get(label, label)
     try:
-        return codecs.lookup(label).name
+        name = codecs.lookup(label).name
     except LookupError:
         return None
+    return name if name in WEB_CODECS else None
 
 
 def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> tuple[str, str]:
@@ -478,6 +640,7 @@ def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> 
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(body[:200_000]).best()
-    if best is not None and best.encoding:
-        return body.decode(best.encoding, errors="replace"), str(best.encoding)
+    encoding = _codec(str(best.encoding)) if best is not None and best.encoding else None
+    if encoding is not None:
+        return body.decode(encoding, errors="replace"), encoding
     return body.decode("utf-8", errors="replace"), "utf-8"
