@@ -150,7 +150,8 @@ BOILERPLATE_XPATH = (
 BOILERPLATE_NAMES_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|cookies?|consent|gdpr|newsletter|subscribe|subscription|breadcrumbs?"
     r"|related|recommended|popular|trending|sidebar|advert|advertisement|ads?|adslot|sponsored|promo|popup|modal"
-    r"|skip-link|skiplink|navbar|nav|menu|site-header|site-footer|footer|masthead|toolbar|pagination|pager)"
+    r"|skip-link|skiplink|navbar|nav|menu|site-header|site-footer|footer|masthead|toolbar|pagination|pager"
+    r"|comments|commentlist|comment-list|comments-area|respond|disqus)"
     r"(?:$|[\s_-])",
     re.IGNORECASE,
 )
