@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.cache import parse_cache_setting, parse_ttl
+
 DEFAULT_PORTS = frozenset({80, 443, 8080, 8443})
 
 DEFAULTS: dict[str, Any] = {
@@ -14,6 +16,9 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_PRIVATE": False,
     "ALLOWED_PORTS": DEFAULT_PORTS,
     "USER_AGENT": "text-mode/1.0 (+https://github.com/text-mode/text-mode; reader mode for the terminal)",
+    "CACHE": "memory",
+    "CACHE_TTL": 600.0,
+    "CACHE_MAX_BYTES": 64 * 1024 * 1024,
 }
 
 
@@ -73,6 +78,9 @@ PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TEXT_MODE_ALLOW_PRIVATE": ("ALLOW_PRIVATE", _flag),
     "TEXT_MODE_ALLOWED_PORTS": ("ALLOWED_PORTS", _ports),
     "TEXT_MODE_USER_AGENT": ("USER_AGENT", _user_agent),
+    "TEXT_MODE_CACHE": ("CACHE", parse_cache_setting),
+    "TEXT_MODE_CACHE_TTL": ("CACHE_TTL", parse_ttl),
+    "TEXT_MODE_CACHE_MAX_BYTES": ("CACHE_MAX_BYTES", _byte_count),
 }
 
 
