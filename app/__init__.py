@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 
+from app.cache import create_cache
 from app.settings import DEFAULTS, ConfigError, settings_from_env
 
 __all__ = ["ConfigError", "create_app"]
@@ -67,6 +68,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(os.environ))
     if test_config is not None:
         app.config.update(test_config)
+    config = app.config
+    app.extensions["text_mode_cache"] = create_cache(
+        config["CACHE"], ttl=config["CACHE_TTL"], max_bytes=config["CACHE_MAX_BYTES"]
+    )
     app.register_blueprint(bp, url_prefix=app.config["PREFIX"] or None)
     register_app_handlers(app)
     return app
