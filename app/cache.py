@@ -320,8 +320,9 @@ class ResultCache:
         load fetches and extracts (raising on failure, and then nothing is stored); render turns what load
         returned into (body, content type); final_url tells where the loaded page ended up.
         """
-        with timings.stage("cache", "lookup"):
-            entry = self._lookup(url, variant)
+        started = time.perf_counter()
+        entry = self._lookup(url, variant)
+        timings.add("cache", (time.perf_counter() - started) * 1000, "miss" if entry is None else "hit")
         if entry is not None:
             return Answer(entry, "hit")
         started = time.perf_counter()

@@ -6,7 +6,8 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -14,8 +15,9 @@ import pyfiglet
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
+from app.cache import Answer, ResultCache, Timings
 from app.errors import BadRequest, TextModeError, UpstreamStatus
-from app.extract import extract
+from app.extract import Article, extract
 from app.fetch import Policy, fetch
 from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page, reading_page
 from app.render import render_json, render_markdown, render_text
@@ -206,17 +208,60 @@ def service() -> Response:
             return html_response(home_page(base=_base(), banner=banner()))
         return Response(usage(), status=200, content_type=TEXT)
     g.target_host = urlsplit(options.url if "//" in options.url else "//" + options.url).hostname or "-"
-    page = fetch(options.url, policy=_policy())
-    article = extract(page)
+    cache: ResultCache = current_app.extensions["text_mode_cache"]
+    policy = _policy()
+    timings = g.server_timing = Timings()
+
+    def load() -> Article:
+        with timings.stage("fetch"):
+            page = fetch(options.url, policy=policy)
+        with timings.stage("extract"):
+            return extract(page)
+
+    answer = cache.answer(
+        options.url,
+        _variant(options),
+        load=load,
+        final_url=lambda article: str(article.final_url),
+        render=lambda article: _render(article, options),
+        timings=timings,
+    )
+    return _cacheable(answer, options, ttl=cache.ttl)
+
+
+def _render(article: Article, options: Options) -> tuple[bytes, str]:
+    """The article in the format asked for, as (body, content type)."""
     if options.format == "json":
         body = json.dumps(render_json(article, width=options.width), ensure_ascii=False, indent=2) + "\n"
-        return Response(body, content_type="application/json")
+        return body.encode(), "application/json"
     if options.format == "markdown":
-        return Response(render_markdown(article, width=options.width), content_type="text/markdown; charset=utf-8")
+        return render_markdown(article, width=options.width).encode(), "text/markdown; charset=utf-8"
     if options.format == "html":
-        return html_response(reading_page(article, base=_base(), width=options.width))
-    text = render_text(article, width=options.width, ascii=options.ascii, ansi=options.ansi)
-    return Response(text, content_type=TEXT)
+        return reading_page(article, base=_base(), width=options.width).encode(), HTML
+    return render_text(article, width=options.width, ascii=options.ascii, ansi=options.ansi).encode(), TEXT
+
+
+def _variant(options: Options) -> str:
+    """Everything but the page that changes an answer's bytes: the options, and what the format echoes."""
+    # JSON echoes the url as asked for; the html page's links and form point at this service's own address.
+    echoed = {"json": options.url, "html": _base()}.get(options.format, "")
+    return repr(replace(options, url=echoed))
+
+
+def _cacheable(answer: Answer, options: Options, *, ttl: float) -> Response:
+    """A success with its ETag and freshness, or 304 when If-None-Match names the same bytes."""
+    entry = answer.entry
+    if options.format == "html":
+        response = html_response(entry.body)
+    else:
+        response = Response(entry.body, content_type=entry.content_type)
+    response.headers["Cache-Control"] = f"public, max-age={ttl:.0f}"
+    response.set_etag(entry.etag)
+    response.vary.add("Accept")  # without format=, the Accept header chose the representation
+    if answer.how == "hit":
+        response.age = timedelta(seconds=max(0, int(time.time() - entry.stored_at)))
+    response.make_conditional(request)  # in place; it returns the response typed as werkzeug's
+    return response
 
 
 @bp.route("/", methods=["GET", "HEAD"])
@@ -225,7 +270,7 @@ def home() -> Response:
     return html_response(home_page(base=_base(), banner=banner()))
 
 
-def html_response(page: str, *, status: int = 200) -> Response:
+def html_response(page: str | bytes, *, status: int = 200) -> Response:
     """A page for the browser, under a policy that allows no script and no source but this service."""
     response = Response(page, status=status, content_type=HTML)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -331,6 +376,9 @@ def register_app_handlers(app: Flask) -> None:
     def access_log(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         elapsed = (time.monotonic() - g.get("started", time.monotonic())) * 1000
+        timings = g.get("server_timing")
+        stages = f"{timings.header()}, " if timings and timings.stages else ""
+        response.headers["Server-Timing"] = f"{stages}total;dur={elapsed:.1f}"
         size = response.calculate_content_length()
         log.info(
             "%s %s %d %.0fms %sB host=%s",
