@@ -151,8 +151,13 @@ BOILERPLATE_NAMES_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|cookies?|consent|gdpr|newsletter|subscribe|subscription|breadcrumbs?"
     r"|related|recommended|popular|trending|sidebar|advert|advertisement|ads?|adslot|sponsored|promo|popup|modal"
     r"|skip-link|skiplink|navbar|nav|menu|site-header|site-footer|footer|masthead|toolbar|pagination|pager"
-    r"|comments|commentlist|comment-list|comments-area|respond|disqus)"
+    r")"
     r"(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# Readers' replies below an article; often longer than the article, and holding <article>s of their own.
+COMMENTS_RE = re.compile(
+    r"(?:^|[\s_-])(?:comments|commentlist|comment-list|comments-area|comment-respond|respond|disqus_thread)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
@@ -164,6 +169,7 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
         element for element in tree.iter(*BOILERPLATE_TAGS) if element.tag != "header" or not _in_article(element)
     ]
     doomed.extend(tree.xpath(BOILERPLATE_XPATH))
+    comments: list[lxml.html.HtmlElement] = []
     for element in tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction):
         doomed.append(element)
     for element in tree.iter():
@@ -174,7 +180,11 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
             doomed.append(element)
             continue
         names = f"{element.get('class', '')} {element.get('id', '')}"
-        if len(names) > 1 and BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
+        if len(names) < 2:
+            continue
+        if COMMENTS_RE.search(names) and not element.xpath("descendant-or-self::main|.//*[@role='main']"):
+            comments.append(element)
+        elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             doomed.append(element)
     body = tree.find("body")
     half = len(_text(body)) / 2 if body is not None else 0
@@ -183,6 +193,8 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
         # furniture never holds most of it.
         if element.getparent() is not None and (not isinstance(element.tag, str) or len(_text(element)) <= half):
             _remove(element)
+    for element in comments:
+        _remove(element)
 
 
 def _in_article(element: lxml.html.HtmlElement) -> bool:
