@@ -13,7 +13,7 @@ from html import escape
 from urllib.parse import quote, urldefrag, urlsplit
 
 from app.extract import Article
-from app.render import Link, header_lines, layout_body
+from app.render import display_width, render_text
 
 DEFAULT_WIDTH = 80
 WIDTHS = (40, 60, 72, 80, 100, 120, 0)  # the width menu; 0 is "no wrapping"
@@ -69,18 +69,21 @@ font-size:.875rem}
 .spacer{width:44rem;max-width:100%;height:0}
 .bar{width:0;min-width:100%;padding:1rem 0 .75rem;border-bottom:1px solid var(--line)}
 .bar form{margin:0 0 .6rem}
-.bar .brand{font-weight:bold;text-decoration:none;color:var(--fg);align-self:center;margin-right:.5rem}
+.bar .brand{font-weight:bold;text-decoration:none;color:var(--fg);align-self:center;margin-right:.25rem}
+.bar .field.url{flex:1 1 14rem}
 .meta{margin:0;font-size:.875rem;color:var(--muted);overflow-wrap:anywhere}
 .meta+.meta{margin-top:.2rem}
-.meta code{font-size:inherit}
+.meta code{font-size:inherit;display:inline-block;max-width:100%;overflow-x:auto;white-space:nowrap;
+vertical-align:bottom}
 .narrow{display:none}
 pre.text{margin:1.5rem 0 3rem;font:inherit;line-height:1.6;overflow-x:auto;tab-size:8}
 pre.text.fluid{white-space:pre-wrap;overflow-wrap:anywhere;max-width:46rem}
 pre.text a{text-decoration:none}
+pre.text a.original{color:var(--muted);text-decoration:underline dotted;text-underline-offset:.2em}
+pre.text strong{font-weight:bold}
 pre.text a:hover,pre.text a:focus-visible{text-decoration:underline}
 .error pre.text{margin:1rem 0 1.5rem}
-@media (max-width:40rem){body{font-size:14px}pre.text{font-size:13px}.narrow{display:block}
-.bar .brand{flex-basis:100%}}
+@media (max-width:40rem){body{font-size:14px}pre.text{font-size:13px}.narrow{display:block}}
 """.strip()
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -235,40 +238,88 @@ def _form(*, prefix: str, url: str, width: int, fmt: str, brand: bool = False, a
         format_field = f'<label class="field">format<select name="format">{format_options}</select></label>'
     brand_link = f'<a class="brand" href="{escape(prefix)}/">text-mode</a>' if brand else ""
     focus = " autofocus" if autofocus else ""
+
+    def label(text: str) -> str:
+        return f'<span class="sr-only">{text}</span>' if brand else text
+
     return f"""<form action="{escape(prefix)}/text-mode" method="get" role="search">
-{brand_link}<label class="field url">web page address<input name="url" type="text" inputmode="url" value="{escape(url)}"
- placeholder="https://example.com/article" autocomplete="url" autocapitalize="off" spellcheck="false"
- required{focus}></label>
-<label class="field">width<select name="width">{width_options}</select></label>
+{brand_link}<label class="field url">{label("web page address")}<input name="url" type="text" inputmode="url"
+ value="{escape(url)}" placeholder="https://example.com/article" autocomplete="url" autocapitalize="off"
+ spellcheck="false" required{focus}></label>
+<label class="field">{label("width")}<select name="width">{width_options}</select></label>
 {format_field}<button type="submit">Read</button>
 </form>"""
 
 
 def _reading_text(article: Article, *, prefix: str, width: int) -> tuple[str, int]:
-    """The plain format's text as escaped HTML with links, and its word count; `render_text` lays out the same text."""
-    body = layout_body(article, width=width)
-    links = {link.n: link for link in body.links}
-    header = header_lines(article, width=width)
-    parts = ["\n".join([*(escape(line, quote=False) for line in header[:-1]), _original(header[-1])])]
+    """The plain format's own text as escaped HTML, with its addresses and reference numbers made links.
+
+    Links are only put around pieces of `render_text`'s output, so the reading view shows the same text
+    as curl does: the header (its last line the final URL), the body with `text[n]` markers, then References.
+    """
+    text = render_text(article, width=width).rstrip("\n")
+    header, _, rest = text.partition("\n\n")
+    head_lines = header.split("\n")
+    title = _strong_headings("\n".join(head_lines[:-1]), escape("\n".join(head_lines[:-1]), quote=False))
+    parts = [f"{title}\n{_original(head_lines[-1])}"]
+    body, references = _split_references(rest)
+    urls = dict(references)
 
     def marker(match: re.Match[str]) -> str:
-        link = links.get(int(match[1]))
-        return match[0] if link is None else _reference(link, prefix=prefix, width=width)
+        n = int(match[1])
+        return _reference(n, urls[n], prefix=prefix, width=width) if n in urls else match[0]
 
-    if body.text:
-        parts.append(MARKER_RE.sub(marker, escape(body.text, quote=False)))
-    if body.links:
-        references = ["References", "----------"]
-        for link in body.links:
-            references.append(f"{_reference(link, prefix=prefix, width=width)} {_original(link.url)}")
-        parts.append("\n".join(references))
-    return "\n\n".join(parts) + "\n", len(re.findall(r"\w+", MARKER_RE.sub("", body.text)))
+    if body:
+        parts.append(_strong_headings(body, MARKER_RE.sub(marker, escape(body, quote=False))))
+    if references:
+        lines = ["<strong>References</strong>", "----------"]
+        for n, url in references:
+            number = _reference(n, url, prefix=prefix, width=width)
+            # A URL too wide for the line stands on its own line, as render_text puts it.
+            alone = 0 < width < display_width(f"[{n}] {url}")
+            lines.append(f"{number}\n{_original(url)}" if alone else f"{number} {_original(url)}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n", len(re.findall(r"\w+", MARKER_RE.sub("", body)))
 
 
-def _reference(link: Link, *, prefix: str, width: int) -> str:
+def _strong_headings(text: str, markup: str) -> str:
+    """Make bold the lines that a rule of `=` or `-` underlines; text and markup have the same lines."""
+    lines, marked = text.split("\n"), markup.split("\n")
+    for index, rule in enumerate(lines):
+        if len(rule) < 2 or set(rule) not in ({"="}, {"-"}):
+            continue
+        start = index
+        while start > 0 and lines[start - 1].strip():
+            start -= 1
+        if start < index and max(display_width(line) for line in lines[start:index]) == len(rule):
+            for heading in range(start, index):
+                marked[heading] = f"<strong>{marked[heading]}</strong>"
+    return "\n".join(marked)
+
+
+def _split_references(rest: str) -> tuple[str, list[tuple[int, str]]]:
+    """The body, and the numbered URLs of the References section that ends the text, if it has one.
+
+    The section is the last "References" heading followed only by `[1] url`, `[2] url`, ... in order (a URL
+    too wide for the line on its own line after its number), so an article's own "References" is left as text.
+    """
+    heading = "References\n----------\n"
+    at = rest.rfind(heading)
+    if at < 0 or (at > 0 and rest[at - 2 : at] != "\n\n"):
+        return rest, []
+    tokens = rest[at + len(heading) :].replace("\n", " ").split(" ")
+    if len(tokens) % 2:
+        return rest, []
+    references = list(enumerate(tokens[1::2], start=1))
+    if tokens[::2] != [f"[{n}]" for n, _ in references]:
+        return rest, []
+    return rest[: max(at - 2, 0)], references
+
+
+def _reference(n: int, url: str, *, prefix: str, width: int) -> str:
     """`[n]` as a link that opens the reference through text-mode."""
-    href = reader_href(link.url, prefix=prefix, width=width)
-    return f'<a href="{escape(href)}" title="{escape(link.text)} · {escape(link.url)}">[{link.n}]</a>'
+    href = reader_href(url, prefix=prefix, width=width)
+    return f'<a href="{escape(href)}" title="{escape(url)} in text-mode">[{n}]</a>'
 
 
 def _original(url: str) -> str:
