@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 ROOT = Path(__file__).parent.parent
 PREFIX = "/2018-06-01/runtime"
@@ -180,3 +181,53 @@ class LambdaProcess:
             self.process.kill()  # as Lambda does: the runtime is frozen or killed, never asked to stop
         self.process.wait(timeout=20)
         self.log.close()
+
+
+EVENTS = Path(__file__).parent / "lambda_events"
+EVENT_NAMES = sorted(path.stem for path in EVENTS.glob("*.json"))
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """One of the real AWS events in tests/lambda_events/, as Lambda hands it over."""
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
+
+
+def event_for(
+    name: str, *, path: str, query: str = "", method: str = "GET", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The fixture event `name` reshaped to ask for `path?query`, as its front door would send that request.
+
+    `path` is what the client typed after the host. Each shape carries it its own way: payload 2.0 as
+    rawPath and rawQueryString; a REST API as `path` without the stage and `requestContext.path` with it,
+    and the query decoded into maps; an ALB as `path` with the query left encoded.
+    """
+    event = load_event(name)
+    context = event["requestContext"]
+    extra = {name.lower(): value for name, value in (headers or {}).items()}
+    pairs = [tuple(part.partition("=")[::2]) for part in query.split("&")] if query else []
+    event.update(body=None, isBase64Encoded=False)
+    if event.get("version") == "2.0":
+        event.update(rawPath=path, rawQueryString=query)
+        context["http"].update(method=method, path=path)
+        event["headers"] = {**event["headers"], **extra}
+        return event
+    if "elb" not in context:  # API Gateway payload 1.0 decodes the query, ALB passes it on as sent
+        pairs = [(unquote_plus(key), unquote_plus(value)) for key, value in pairs]
+        stage_prefix = context["path"][: -len(event["path"])] if context["path"].endswith(event["path"]) else ""
+        context.update(path=path, httpMethod=method)
+        event["path"] = path.removeprefix(stage_prefix) or "/"
+    else:
+        event["path"] = path
+    event["httpMethod"] = method
+    if "multiValueHeaders" in event:
+        event["multiValueHeaders"] = {**event["multiValueHeaders"], **{k: [v] for k, v in extra.items()}}
+        multi: dict[str, list[str]] = {}
+        for key, value in pairs:
+            multi.setdefault(key, []).append(value)
+        event["multiValueQueryStringParameters"] = multi or None
+    if "multiValueHeaders" not in event or event.get("headers") is not None:
+        event["headers"] = {**(event.get("headers") or {}), **extra}
+    if "multiValueQueryStringParameters" not in event or "elb" not in context:
+        event["queryStringParameters"] = dict(pairs) or None
+    return event
