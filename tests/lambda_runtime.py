@@ -35,6 +35,7 @@ class Outcome:
     kind: str  # "response", "error" or "init-error"
     body: Any
     headers: dict[str, str]
+    request_id: str = ""
 
 
 @dataclass
@@ -66,6 +67,19 @@ class RuntimeAPI:
         self._closed.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def wait_init_error(self, process: LambdaProcess, *, timeout: float = 60) -> Outcome:
+        """The init error the function reports; fail if it exits without one or never reports."""
+        limit = time.monotonic() + timeout
+        while time.monotonic() < limit:
+            try:
+                return self.init_errors.get(timeout=0.1)
+            except queue.Empty:
+                if process.poll() is not None and self.init_errors.empty():
+                    raise RuntimeError(
+                        f"exited ({process.poll()}) without an init error:\n{process.output()}"
+                    ) from None
+        raise TimeoutError("no init error reported")
 
     def invoke(
         self, event: Any, *, process: LambdaProcess | None = None, seconds_left: float = 30, timeout: float = 60
@@ -145,7 +159,7 @@ class RuntimeAPI:
                     if invocation is None:
                         self._reply(400, b'{"errorType":"InvalidRequestID"}')
                         return
-                    invocation.done.put(Outcome(parts[2], json.loads(body), headers))
+                    invocation.done.put(Outcome(parts[2], json.loads(body), headers, invocation.request_id))
                     self._reply(202, b'{"status":"OK"}')
                     return
                 self._reply(404, b'{"errorType":"NotFound"}')
