@@ -73,8 +73,9 @@ font-size:.875rem}
 .bar .field.url{flex:1 1 14rem}
 .meta{margin:0;font-size:.875rem;color:var(--muted);overflow-wrap:anywhere}
 .meta+.meta{margin-top:.2rem}
-.meta code{font-size:inherit;display:inline-block;max-width:100%;overflow-x:auto;white-space:nowrap;
-vertical-align:bottom}
+.meta code{font-size:inherit}
+.terminal{display:flex;gap:1ch;align-items:baseline}
+.terminal code{min-width:0;overflow-x:auto;white-space:nowrap}
 .narrow{display:none}
 pre.text{margin:1.5rem 0 3rem;font:inherit;line-height:1.6;overflow-x:auto;tab-size:8}
 pre.text.fluid{white-space:pre-wrap;overflow-wrap:anywhere;max-width:46rem}
@@ -132,7 +133,7 @@ with <code>curl</code>.</p>
 </ul>
 <h2>From a terminal</h2>
 <pre class="shell">{escape(curl_command(example, base=base))}
-{escape(curl_command(example, base=base, width=60))} | less</pre>
+{escape(curl_command(example, base=base, width=60))}</pre>
 <p>Add <code>format=markdown</code> or <code>format=json</code> for those formats;
 <a href="{escape(prefix)}/text-mode?format=text">the usage text</a> lists every option.</p>
 <h2>How it works</h2>
@@ -173,7 +174,7 @@ def reading_page(article: Article, *, base: str, width: int) -> str:
 {_form(prefix=prefix, url=article.url, width=width, fmt="", brand=True)}
 <p class="meta">Original: {_original(article.final_url)}</p>
 <p class="meta">{words:,} words · about {minutes} min · also as {alternates}</p>
-<p class="meta">Terminal: <code>{escape(curl_command(article.url, base=base, width=width))}</code></p>
+<p class="meta terminal">Terminal: <code>{escape(curl_command(article.url, base=base, width=width))}</code></p>
 {narrow}
 </header>
 <div class="spacer"></div>

@@ -300,6 +300,7 @@ def test_an_unknown_path_in_the_browser_is_a_page_too(visit: Visit, service: Ser
     assert response is not None and response.status == 404
     assert visit.page.locator("pre.text").inner_text().startswith("Not found: /default/nowhere\n")
     assert visit.page.get_by_role("link", name="The home page").get_attribute("href") == "/default/"
+    visit.screenshot("error-desktop")
 
 
 def test_on_a_phone_the_text_scrolls_on_its_own_and_a_narrower_width_is_one_tap_away(
