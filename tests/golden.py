@@ -16,12 +16,12 @@ def golden_pages() -> list[Path]:
     return sorted(PAGES.glob("*.html"))
 
 
-def render_golden(path: Path) -> str:
+def render_golden(path: Path, *, width: int = 80) -> str:
     """What the service answers for the saved page, as if fetched from https://example.com/<name>."""
     text, charset = decode(path.read_bytes(), header_charset=None)
     url = f"https://example.com/{path.stem}"
     page = Page(url, url, 200, "text/html", charset, text, True, 0.0)
     try:
-        return render_text(extract(page), width=80)
+        return render_text(extract(page), width=width)
     except TextModeError as error:
         return f"error {error.status} {error.code}: {error.detail}\n"
