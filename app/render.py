@@ -120,17 +120,17 @@ def _pieces(word: str) -> list[str]:
     """Split a word where a line may break inside it: between CJK characters, never before closing marks."""
     if word.isascii() or not any(_is_wide(char) for char in word):
         return [word]
-    pieces: list[str] = []
+    pieces: list[list[str]] = []  # lists, not strings: gluing a long run char by char must stay linear
     for char in word:
-        previous = pieces[-1] if pieces else ""
-        glue = previous and (
+        previous = pieces[-1] if pieces else None
+        glue = previous is not None and (
             char in NO_LINE_START or previous[-1] in NO_LINE_END or (not _is_wide(char) and not _is_wide(previous[-1]))
         )
-        if glue:
-            pieces[-1] = previous + char
+        if previous is not None and glue:
+            previous.append(char)
         else:
-            pieces.append(char)
-    return pieces
+            pieces.append([char])
+    return ["".join(piece) for piece in pieces]
 
 
 def wrap(text: str, width: int) -> list[str]:
