@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
@@ -117,7 +118,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
         raise ExtractError("no readable text was found in the page")
     # xpath=True marks each element readability keeps with its path in the page, so the kept blocks can be
     # taken from our tree with the headings, tables, lists and code its sanitizer drops.
-    summary = Document(tree, url=final_url, xpath=True).summary(html_partial=True)
+    summary = Document(tree, xpath=True).summary(html_partial=True)
     chosen = _chosen_blocks(tree, summary)
     region = _main_region(body)
     chosen_length = sum(len(_text(block)) for block in chosen)
@@ -130,8 +131,10 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
     for block in chosen:
         output.append(copy.deepcopy(block))
     _drop_link_lists(output)
+    base = tree.find("head/base[@href]")
+    base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
     with contextlib.suppress(ValueError):
-        output.make_links_absolute(final_url, handle_failures="discard")
+        output.make_links_absolute(base_url, handle_failures="discard")
     if not _text(output):
         raise ExtractError("no readable text was found in the page")
     return str(lxml.html.tostring(output, encoding="unicode"))
@@ -165,34 +168,37 @@ DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*
 
 def _clean(tree: lxml.html.HtmlElement) -> None:
     """Remove, in place, what is never article text: scripts, hidden elements, landmarks and named furniture."""
-    doomed = [
-        element for element in tree.iter(*BOILERPLATE_TAGS) if element.tag != "header" or not _in_article(element)
-    ]
-    doomed.extend(tree.xpath(BOILERPLATE_XPATH))
+    body = tree.find("body")
+    half = len(_text(body)) / 2 if body is not None else 0
+
+    def remove_unless_most(elements: list[lxml.html.HtmlElement]) -> None:
+        for element in elements:
+            # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
+            # furniture never holds most of it.
+            if element.getparent() is not None and len(_text(element)) <= half:
+                _remove(element)
+
+    for element in list(tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
+        _remove(element)
+    remove_unless_most(
+        [element for element in tree.iter(*BOILERPLATE_TAGS) if element.tag != "header" or not _in_article(element)]
+    )
+    remove_unless_most(tree.xpath(BOILERPLATE_XPATH))
+    furniture: list[lxml.html.HtmlElement] = []
     comments: list[lxml.html.HtmlElement] = []
-    for element in tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction):
-        doomed.append(element)
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag in ("html", "body", "main", "article"):
+    for element in tree.xpath("//body//*[@class or @id or @style]"):
+        if element.tag in ("main", "article"):
             continue
         style = element.get("style")
         if style and DISPLAY_NONE_RE.search(style):
-            doomed.append(element)
+            furniture.append(element)
             continue
         names = f"{element.get('class', '')} {element.get('id', '')}"
-        if len(names) < 2:
-            continue
         if COMMENTS_RE.search(names) and not element.xpath("descendant-or-self::main|.//*[@role='main']"):
             comments.append(element)
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
-            doomed.append(element)
-    body = tree.find("body")
-    half = len(_text(body)) / 2 if body is not None else 0
-    for element in doomed:
-        # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
-        # furniture never holds most of it.
-        if element.getparent() is not None and (not isinstance(element.tag, str) or len(_text(element)) <= half):
-            _remove(element)
+            furniture.append(element)
+    remove_unless_most(furniture)
     for element in comments:
         _remove(element)
 

@@ -14,6 +14,7 @@ the other ("held" is the half with an even CRC-32).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import http.server
 import json
@@ -28,7 +29,6 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -179,7 +179,7 @@ def lxml_floor(case: Case) -> str:
     return str(lxml.html.document_fromstring(case.html).text_content())
 
 
-@contextmanager
+@contextlib.contextmanager
 def served_pages(cases: list[Case]) -> Iterator[str]:
     """Serve each case's bytes at /<id>.html on a loopback port; yields the base URL."""
     by_path = {f"/{case.id}.html": case.html for case in cases}
@@ -209,7 +209,7 @@ def served_pages(cases: list[Case]) -> Iterator[str]:
         server.server_close()
 
 
-@contextmanager
+@contextlib.contextmanager
 def running_service() -> Iterator[str]:
     """`python -m app` on a free loopback port, allowed to reach loopback; yields its base URL."""
     with socket.socket() as sock:
@@ -264,22 +264,28 @@ class Result:
     ms: list[float] = field(default_factory=list)
 
 
-def run(name: str, pipeline: Callable[[Case], str], cases: list[Case], dump: Path | None) -> Result:
-    """Time and score pipeline on every case, after one warm-up call."""
-    result = Result(name)
-    pipeline(cases[0])
+def run_all(pipelines: dict[str, Callable[[Case], str]], cases: list[Case], dump: Path | None) -> list[Result]:
+    """Time and score every pipeline on every case, after one warm-up call each.
+
+    The pipelines take turns page by page, so a busy machine slows them alike and the times stay comparable.
+    """
+    results = {name: Result(name) for name in pipelines}
+    for pipeline in pipelines.values():
+        pipeline(cases[0])
     for case in cases:
-        start = time.perf_counter()
-        predicted = pipeline(case)
-        result.ms.append((time.perf_counter() - start) * 1000)
-        result.overall.add(case, predicted)
-        result.halves.setdefault("held" if case.held else "tuned", Score()).add(case, predicted)
-        result.types.setdefault(case.page_type, Score()).add(case, predicted)
-        if dump is not None:
-            folder = dump / re.sub(r"\W+", "-", name).strip("-")
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{case.id}.txt").write_text(predicted, encoding="utf-8")
-    return result
+        for name, pipeline in pipelines.items():
+            start = time.perf_counter()
+            predicted = pipeline(case)
+            result = results[name]
+            result.ms.append((time.perf_counter() - start) * 1000)
+            result.overall.add(case, predicted)
+            result.halves.setdefault("held" if case.held else "tuned", Score()).add(case, predicted)
+            result.types.setdefault(case.page_type, Score()).add(case, predicted)
+            if dump is not None:
+                folder = dump / re.sub(r"\W+", "-", name).strip("-")
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{case.id}.txt").write_text(predicted, encoding="utf-8")
+    return list(results.values())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -333,17 +339,17 @@ def main(argv: list[str] | None = None) -> None:
     ids = {part.strip() for part in args.ids.split(",") if part.strip()}
     cases = load_cases(args.dataset, limit=args.limit, ids=ids, held=args.half)
     print(f"{len(cases)} pages loaded", file=sys.stderr)
-    floor = run("whole page, lxml `text_content()` (floor)", lxml_floor, cases, args.dump)
-    results = [floor]
+    pipelines: dict[str, Callable[[Case], str]] = {"whole page, lxml `text_content()` (floor)": lxml_floor}
     if not args.no_baseline:
-        results.append(run("readability `summary()` -> html2text (`body_width=0`), the starting point",
-                           readability_html2text, cases, args.dump))  # fmt: skip
-    results.append(run("text-mode `extract()` -> JSON `text`, in process", text_mode, cases, args.dump))
-    if not args.no_service:
-        with served_pages(cases) as origin, running_service() as service:
-            results.append(
-                run("text-mode service over HTTP (JSON `text`)", service_pipeline(service, origin), cases, args.dump)
-            )
+        pipelines["readability `summary()` -> html2text (`body_width=0`), the starting point"] = readability_html2text
+    pipelines["text-mode `extract()` -> JSON `text`, in process"] = text_mode
+    with contextlib.ExitStack() as stack:
+        if not args.no_service:
+            origin = stack.enter_context(served_pages(cases))
+            service = stack.enter_context(running_service())
+            pipelines["text-mode service over HTTP (JSON `text`)"] = service_pipeline(service, origin)
+        results = run_all(pipelines, cases, args.dump)
+    floor = results[0]
     print(report(results, sum(floor.ms), len(cases)))
 
 
