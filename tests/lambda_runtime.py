@@ -46,6 +46,12 @@ class _Invocation:
     done: queue.Queue[Outcome] = field(default_factory=lambda: queue.Queue(maxsize=1))
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a runtime killed mid-/next is no news
+            super().handle_error(request, client_address)
+
+
 class RuntimeAPI:
     """The Runtime API on 127.0.0.1: queue events with invoke(), read what the function answered."""
 
@@ -55,7 +61,7 @@ class RuntimeAPI:
         self._ids = itertools.count(1)
         self.init_errors: queue.Queue[Outcome] = queue.Queue()
         self.next_calls = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.block_on_close = False  # a runtime waiting on /next must not hold up close()
         self._closed = threading.Event()
