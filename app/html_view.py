@@ -26,6 +26,7 @@ EXAMPLES = (
     ("https://paulgraham.com/greatwork.html", "How to Do Great Work", "Paul Graham"),
 )
 WORDS_PER_MINUTE = 230
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
 # A link's number as the text format writes it, right after the link's text: "owls[1]".
 MARKER_RE = re.compile(r"(?<=\S)\[(\d+)\]")
 
@@ -75,6 +76,7 @@ font-size:.875rem}
 .meta+.meta{margin-top:.2rem}
 .meta code{font-size:inherit}
 .terminal{display:flex;gap:1ch;align-items:baseline}
+.terminal span{flex:none}
 .terminal code{min-width:0;overflow-x:auto;white-space:nowrap}
 .narrow{display:none}
 pre.text{margin:1.5rem 0 3rem;font:inherit;line-height:1.6;overflow-x:auto;tab-size:8}
@@ -168,13 +170,16 @@ def reading_page(article: Article, *, base: str, width: int) -> str:
             f"Wrap at {NARROW_WIDTH} columns</a> or scroll the text sideways.</p>"
         )
     lang = f' lang="{escape(article.lang)}"' if article.lang else ""
+    if article.lang.split("-")[0].lower() in RTL_LANGUAGES:
+        lang += ' dir="rtl"'  # the whole text right to left, its title's rule under the title
     fluid = " fluid" if width == 0 else ""
+    curl = curl_command(article.url, base=base, width=width)
     body = f"""<div class="page">
 <header class="bar">
 {_form(prefix=prefix, url=article.url, width=width, fmt="", brand=True)}
 <p class="meta">Original: {_original(article.final_url)}</p>
 <p class="meta">{words:,} words · about {minutes} min · also as {alternates}</p>
-<p class="meta terminal">Terminal: <code>{escape(curl_command(article.url, base=base, width=width))}</code></p>
+<p class="meta terminal"><span>Terminal:</span> <code>{escape(curl)}</code></p>
 {narrow}
 </header>
 <div class="spacer"></div>
