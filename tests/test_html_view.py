@@ -224,3 +224,18 @@ def test_an_unknown_path_in_a_browser_is_a_page_and_json_errors_stay_json(client
     assert pre_of(missing.text).text_content().startswith("Not found: /default/nowhere\n")
     problem = client.get("/default/text-mode?format=json&url=ftp://x", headers=BROWSER)
     assert (problem.status_code, problem.content_type) == (400, "application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("lang", "attributes"),
+    [
+        ("ar", {"lang": "ar", "dir": "rtl"}),
+        ("he-IL", {"lang": "he-IL", "dir": "rtl"}),
+        ("en", {"lang": "en"}),
+        ("", {}),
+    ],
+)
+def test_the_text_carries_the_articles_language_and_direction(lang: str, attributes: dict[str, str]) -> None:
+    page_article = Article("https://example.com/a", "https://example.com/a", "T", "", "", "", lang, "<p>Text.</p>")
+    pre = pre_of(reading_page(page_article, base=BASE, width=80))
+    assert {name: value for name, value in pre.attrib.items() if name != "class"} == attributes
