@@ -135,7 +135,7 @@ with <code>curl</code>.</p>
 </ul>
 <h2>From a terminal</h2>
 <pre class="shell">{escape(curl_command(example, base=base))}
-{escape(curl_command(example, base=base, width=60))}</pre>
+{escape(curl_command("example.com/article", base=base, width=60))}</pre>
 <p>Add <code>format=markdown</code> or <code>format=json</code> for those formats;
 <a href="{escape(prefix)}/text-mode?format=text">the usage text</a> lists every option.</p>
 <h2>How it works</h2>
