@@ -190,6 +190,7 @@ def test_home_page_form_leads_to_the_article(
     page.wait_for_url("**/default/text-mode?**")
 
     assert page.title() == "Owls at night · text-mode"
+    assert visit.requested == [f"{service.base}/default/", page.url]  # the reading view is one request too
     assert reading_text(visit).rstrip("\n") == plain_text(service, origin.url_for("/owls")).rstrip("\n")
     assert visit.scroll_width() <= page.viewport_size["width"]  # type: ignore[index]
     visit.screenshot(f"reading-{device}")
