@@ -620,7 +620,7 @@ def _codec(label: str | None) -> str | None:
 
 
 def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> tuple[str, str]:
-    """Decode body: the BOM, the header's charset, a <meta> charset, detection, then UTF-8 with replacement."""
+    """Decode body: the BOM, the header's charset, a <meta> charset, UTF-8, detection, then windows-1252."""
     for bom, name in BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(name, errors="replace"), name
@@ -643,4 +643,4 @@ def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> 
     encoding = _codec(str(best.encoding)) if best is not None and best.encoding else None
     if encoding is not None:
         return body.decode(encoding, errors="replace"), encoding
-    return body.decode("utf-8", errors="replace"), "utf-8"
+    return body.decode("cp1252", errors="replace"), "cp1252"  # not UTF-8 and no guess: the web's legacy default
