@@ -232,6 +232,9 @@ def _chosen_blocks(tree: lxml.html.HtmlElement, summary: str) -> list[lxml.html.
     if fragment is None:
         return []
     root = tree.getroottree()
+    # Paths are looked up, never evaluated: a hostile page's tag names turn a path into another XPath
+    # expression (`<div</p>` gives "/html/body/div</p", a comparison), and its own x attributes could be any.
+    by_path = {root.getpath(element): element for element in tree.iter()}
     blocks: list[lxml.html.HtmlElement] = []
     seen: set[lxml.html.HtmlElement] = set()
     for element in fragment.iter():
@@ -242,10 +245,9 @@ def _chosen_blocks(tree: lxml.html.HtmlElement, summary: str) -> list[lxml.html.
         # A child whose path continues its parent's came along with the parent.
         if parent is not None and parent.get("x") == path.rsplit("/", 1)[0]:
             continue
-        found = root.xpath(path)
-        if len(found) != 1 or found[0] in seen:
+        original = by_path.get(path)
+        if original is None or original in seen:
             continue
-        original = found[0]
         if any(ancestor in seen for ancestor in original.iterancestors()):
             continue
         seen.add(original)
