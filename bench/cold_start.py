@@ -18,6 +18,7 @@ Target: text-mode at most 1.5 times the bare function.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -42,8 +43,11 @@ handler = make_lambda_handler(app)
 """
 
 
-def first_response_seconds(argv: list[str], env: dict[str, str], workdir: Path) -> float:
-    """Seconds from process start to the answer to the event queued before it started."""
+def first_response_seconds(argv: list[str], env: dict[str, str], workdir: Path) -> tuple[float, float]:
+    """Seconds from process start to the answer to the event queued before it started, and its CPU seconds.
+
+    The CPU time (user + system, read when the process is reaped) is what a busy machine distorts least.
+    """
     runtime = RuntimeAPI()
     event = event_for("http-api-v2_stage-default", path="/default/text-mode", headers={"Accept": "*/*"})
     process = None
@@ -54,7 +58,9 @@ def first_response_seconds(argv: list[str], env: dict[str, str], workdir: Path) 
         elapsed = time.monotonic() - started
         if outcome.kind != "response" or outcome.body["statusCode"] != 200:
             raise RuntimeError(f"unexpected answer from {argv}: {outcome}")
-        return elapsed
+        process.process.kill()  # it waits for the next event now: idle, so its CPU time is the cold start's
+        _, _, usage = os.wait4(process.process.pid, 0)
+        return elapsed, usage.ru_utime + usage.ru_stime
     finally:
         if process is not None:
             process.stop()
@@ -82,22 +88,29 @@ def main() -> None:
             ),
         }
         times: dict[str, list[float]] = {name: [] for name in functions}
+        cpu: dict[str, list[float]] = {name: [] for name in functions}
         first_response_seconds(*functions["text-mode, python -m app"], workdir)  # warm the disk cache
         for _ in range(args.runs):
             for name, (argv, env) in functions.items():
-                times[name].append(first_response_seconds(argv, env, workdir))
+                elapsed, cpu_seconds = first_response_seconds(argv, env, workdir)
+                times[name].append(elapsed)
+                cpu[name].append(cpu_seconds)
 
-    bare = statistics.median(times["bare Flask + apig-wsgi hello"])
+    bare_name = "bare Flask + apig-wsgi hello"
+    bare_wall, bare_cpu = statistics.median(times[bare_name]), statistics.median(cpu[bare_name])
     print(f"cold start, process start to first response, {args.runs} runs each, under the Runtime API stand-in")
-    print(f"{'function':36} {'median':>8} {'min':>8} {'max':>8} {'x bare':>7}")
-    for name, values in times.items():
-        median = statistics.median(values)
+    print(f"{'function':36} {'wall median':>11} {'wall min':>9} {'x bare':>7} {'CPU median':>11} {'x bare':>7}")
+    for name in functions:
+        wall, cpu_median = statistics.median(times[name]), statistics.median(cpu[name])
         print(
-            f"{name:36} {median * 1000:6.0f}ms {min(values) * 1000:6.0f}ms {max(values) * 1000:6.0f}ms"
-            f" {median / bare:6.2f}x"
+            f"{name:36} {wall * 1000:9.0f}ms {min(times[name]) * 1000:7.0f}ms {wall / bare_wall:6.2f}x"
+            f" {cpu_median * 1000:9.0f}ms {cpu_median / bare_cpu:6.2f}x"
         )
-    ours = statistics.median(times["text-mode, python -m app"]) / bare
-    print(f"ratio text-mode (python -m app) / bare: {ours:.2f}x (target <= 1.50x) from {ROOT}")
+    ours = "text-mode, python -m app"
+    print(
+        f"ratio text-mode (python -m app) / bare: wall {statistics.median(times[ours]) / bare_wall:.2f}x,"
+        f" CPU {statistics.median(cpu[ours]) / bare_cpu:.2f}x (target <= 1.50x) in {ROOT}"
+    )
 
 
 if __name__ == "__main__":
