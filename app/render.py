@@ -578,7 +578,20 @@ def _body_html(article: Article) -> str:
     if fragment is None:
         return ""
     _without_repeated_title(fragment, article.title)
+    # html2text writes any href or src out as a live Markdown link: keep only http(s) ones (no javascript:, data:).
+    for element in fragment.iter():
+        for name in ("href", "src"):
+            value = element.get(name) if isinstance(element.tag, str) else None
+            if value is not None and not _is_web_url(article.final_url, value):
+                del element.attrib[name]
     return str(lxml.html.tostring(fragment, encoding="unicode"))
+
+
+def _is_web_url(base_url: str, value: str) -> bool:
+    try:
+        return urljoin(base_url, value.strip()).lower().startswith(("http://", "https://"))
+    except ValueError:
+        return False
 
 
 def render_markdown(article: Article, *, width: int = 80) -> str:
