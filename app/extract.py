@@ -82,12 +82,14 @@ def extract(page: Page) -> Article:
 
 
 XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
     """Parse text as HTML; None when there is no document at all."""
-    # lxml refuses str input that carries an encoding declaration.
-    text = XML_DECLARATION_RE.sub("", text, count=1).replace("\x00", "")
+    # lxml refuses str input that carries an encoding declaration, and refuses to set text or attributes that
+    # hold characters XML forbids: a hostile page's `<h\x01tml>` made readability fail later (a 500).
+    text = NOT_XML_RE.sub("", XML_DECLARATION_RE.sub("", text, count=1))
     if not text.strip():
         return None
     try:
