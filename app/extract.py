@@ -67,7 +67,24 @@ def extract(page: Page) -> Article:
         raise ExtractError("the page is empty")
     meta = _metadata(tree)
     document_title = _document_title(tree)
-    body_html = _readable_body(tree, page.final_url)
+    try:
+        body_html = _readable_body(tree, page.final_url)
+    except ExtractError:
+        # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
+        # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
+        tree = parse_html(page.text)  # a fresh tree: the first attempt removed what is now wanted
+        if tree is None:
+            raise
+        _reveal(tree)
+        try:
+            body_html = _readable_body(tree, page.final_url)
+        except ExtractError:
+            # A page built wholly by scripts: its description is all the text a reader can have.
+            if not meta.get("description"):
+                raise
+            paragraph = lxml.html.Element("p")
+            paragraph.text = meta["description"]
+            body_html = str(lxml.html.tostring(paragraph, encoding="unicode"))
     title = meta.get("title") or document_title or _first_heading(body_html) or page.final_url
     return Article(
         url=page.url,
@@ -120,7 +137,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
         raise ExtractError("no readable text was found in the page")
     # xpath=True marks each element readability keeps with its path in the page, so the kept blocks can be
     # taken from our tree with the headings, tables, lists and code its sanitizer drops.
-    summary = Document(tree, xpath=True).summary(html_partial=True)
+    summary = Document(tree, xpath=True, retry_length=0).summary(html_partial=True)
     chosen = _chosen_blocks(tree, summary)
     region = _main_region(body)
     chosen_length = sum(len(_text(block)) for block in chosen)
@@ -142,11 +159,10 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
     return str(lxml.html.tostring(output, encoding="unicode"))
 
 
-# Never part of an article: scripts and media chrome, and the landmarks pages use for their frame.
-BOILERPLATE_TAGS = (
-    "script", "style", "noscript", "template", "link", "svg", "iframe", "button", "input", "select", "textarea",
-    "nav", "header", "footer", "aside", "dialog",
-)  # fmt: skip
+# Never text a reader sees: scripts, styles and images drawn in markup.
+NEVER_TEXT_TAGS = ("script", "style", "noscript", "template", "link", "svg")
+# Form controls, and the landmarks pages use for their frame; a broken page can nest everything in one of them.
+LANDMARK_TAGS = ("nav", "header", "footer", "aside", "dialog", "iframe", "button", "input", "select", "textarea")
 BOILERPLATE_XPATH = (
     "//*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='complementary'"
     " or @role='search' or @role='dialog' or @role='alert' or @aria-hidden='true' or @hidden]"
@@ -170,6 +186,8 @@ DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*
 
 def _clean(tree: lxml.html.HtmlElement) -> None:
     """Remove, in place, what is never article text: scripts, hidden elements, landmarks and named furniture."""
+    for element in list(tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction, *NEVER_TEXT_TAGS)):
+        _remove(element)
     body = tree.find("body")
     half = len(_text(body)) / 2 if body is not None else 0
 
@@ -180,10 +198,8 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
             if element.getparent() is not None and len(_text(element)) <= half:
                 _remove(element)
 
-    for element in list(tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
-        _remove(element)
     remove_unless_most(
-        [element for element in tree.iter(*BOILERPLATE_TAGS) if element.tag != "header" or not _in_article(element)]
+        [element for element in tree.iter(*LANDMARK_TAGS) if element.tag != "header" or not _in_article(element)]
     )
     remove_unless_most(tree.xpath(BOILERPLATE_XPATH))
     furniture: list[lxml.html.HtmlElement] = []
@@ -203,6 +219,15 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
     remove_unless_most(furniture)
     for element in comments:
         _remove(element)
+
+
+def _reveal(tree: lxml.html.HtmlElement) -> None:
+    """Turn <noscript> into <div> and drop hidden attributes and styles, for pages that show text only by script."""
+    for element in tree.iter("noscript"):
+        element.tag = "div"
+    for element in tree.xpath("//*[@hidden or @aria-hidden or @style]"):
+        for name in ("hidden", "aria-hidden", "style"):
+            element.attrib.pop(name, None)
 
 
 def _in_article(element: lxml.html.HtmlElement) -> bool:
@@ -348,6 +373,7 @@ def _metadata(tree: lxml.html.HtmlElement) -> dict[str, str]:
             ("article:published_time", "citation_publication_date", "date", "dc.date", "pubdate", "publishdate"),
         ),
         ("lang", ("og:locale", "content-language", "language", "dc.language")),
+        ("description", ("og:description", "description", "twitter:description", "dc.description")),
     ):
         for name in names:
             value = metas.get(name, "")
