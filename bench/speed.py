@@ -348,8 +348,8 @@ def draw_size_chart(times: dict[int, float], path: Path) -> None:
     sizes = [s / 1e6 for s in times]
     figure, axis = plt.subplots(figsize=(6, 4))
     axis.plot(sizes, [t * 1000 for t in times.values()], "o-", label="measured")
-    slope = times[SIZES[-1]] / SIZES[-1]
-    axis.plot(sizes, [slope * s * 1e6 * 1000 for s in sizes], "--", color="grey", label="linear through 5 MB")
+    slope = times[1_000_000] / 1_000_000
+    axis.plot(sizes, [slope * s * 1e6 * 1000 for s in sizes], "--", color="grey", label="linear through 1 MB")
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("page size (MB)")
