@@ -67,6 +67,8 @@ def extract(page: Page) -> Article:
         raise ExtractError("the page is empty")
     meta = _metadata(tree)
     document_title = _document_title(tree)
+    if _mostly_hidden(tree):
+        _reveal(tree)
     try:
         body_html = _readable_body(tree, page.final_url)
     except ExtractError:
@@ -219,6 +221,17 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
     remove_unless_most(furniture)
     for element in comments:
         _remove(element)
+
+
+def _mostly_hidden(tree: lxml.html.HtmlElement) -> bool:
+    """Whether elements marked hidden hold more of the page's text than the rest does."""
+    # React streams server-rendered content into <div hidden id="S:0"> and a script moves it into place at
+    # once; a page never hides most of its text from readers for good.
+    body = tree.find("body")
+    if body is None:
+        return False
+    hidden = sum(len(_text(element)) for element in body.xpath(".//*[@hidden][not(ancestor::*[@hidden])]"))
+    return hidden > 0 and hidden > len(_text(body)) - hidden
 
 
 def _reveal(tree: lxml.html.HtmlElement) -> None:
