@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -160,6 +161,7 @@ def _fetch_timeout(configured: float) -> float:
     return max(0.0, min(configured, left))
 
 
+@functools.cache  # the same drawing every time; figlet takes milliseconds to make it
 def banner() -> str:
     """ "Text Mode" in figlet's standard font at full width, as `figlet -W` draws it."""
     figlet = pyfiglet.Figlet(font="standard", width=200)
