@@ -1,0 +1,131 @@
+"""extract(): which parts of a page make the article, and what the page says about it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.errors import ExtractError
+from app.extract import Article, extract
+from app.fetch import Page
+
+PROSE = "".join(
+    f"<p>Paragraph {n} of the article is a plain sentence, long enough to count as prose for readability.</p>"
+    for n in range(1, 5)
+)
+
+
+def page_of(html: str, *, is_html: bool = True) -> Page:
+    url = "https://example.com/story"
+    return Page(url, url, 200, "text/html" if is_html else "text/plain", "utf-8", html, is_html, 0.0)
+
+
+def body_text(html: str) -> str:
+    return " ".join(extract(page_of(html)).html.split())
+
+
+@pytest.mark.parametrize(
+    ("snippet", "kept"),
+    [
+        ('<div class="share-tools">Share this story with friends</div>', False),
+        ('<div class="download-box">Download the full report here</div>', True),  # whole words only
+        ('<div class="adhesive-notes">Adhesive notes stay on paper</div>', True),  # "ad" is not "adhesive"
+        ('<div id="comments">A reader wrote a long reply here</div>', False),
+        ('<div aria-hidden="true">A decorative copy of the title</div>', False),
+        ('<div style="display:none">Hidden by its own style</div>', False),
+        ("<nav>Home News Sport Weather</nav>", False),
+        ("<aside>Most read this week on the site</aside>", False),
+        ('<div role="contentinfo">Copyright notice of the site</div>', False),
+    ],
+)
+def test_furniture_is_dropped_and_content_kept(snippet: str, kept: bool) -> None:
+    html = f"<html><body><div class='article-body'>{PROSE}{snippet}{PROSE}</div></body></html>"
+    words = snippet.split(">", 1)[1].split("<", 1)[0]
+    assert (words in body_text(html)) is kept
+
+
+def test_an_articles_own_header_is_kept_but_the_sites_is_not() -> None:
+    html = (
+        "<html><body><header>Site name and menu</header>"
+        f"<article><header><p>The standfirst of this article.</p></header>{PROSE}</article></body></html>"
+    )
+    text = body_text(html)
+    assert "The standfirst of this article." in text
+    assert "Site name and menu" not in text
+
+
+def test_furniture_that_holds_most_of_the_page_is_kept() -> None:
+    # An unclosed <header> swallows the whole page.
+    html = f"<html><body><header><a href='/'>Site</a>{PROSE}</body></html>"
+    assert "Paragraph 4 of the article" in body_text(html)
+
+
+def test_streamed_hidden_content_is_read_when_it_is_most_of_the_page() -> None:
+    html = f"<html><body><div id='root'>Loading</div><div hidden id='S:0'>{PROSE}</div></body></html>"
+    assert "Paragraph 1 of the article" in body_text(html)
+
+
+def test_a_page_without_text_answers_with_its_description() -> None:
+    html = (
+        '<html><head><meta name="description" content="What the page is about."></head>'
+        "<body><div id='app'></div><script>start()</script></body></html>"
+    )
+    assert extract(page_of(html)).html == "<p>What the page is about.</p>"
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["", "   ", "<html><body><script>start()</script></body></html>", "<html><body><!-- --></body></html>"],
+)
+def test_a_page_with_nothing_readable_raises(html: str) -> None:
+    with pytest.raises(ExtractError):
+        extract(page_of(html))
+
+
+def test_metadata_comes_from_json_ld_and_meta_tags() -> None:
+    html = (
+        '<html lang="en-GB"><head><title>Owls at night | Bird News</title>'
+        '<meta property="og:site_name" content="Bird News">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Owls at night",'
+        ' "author": {"@type": "Person", "name": "Ada Owl"}, "datePublished": "2024-05-01T08:00:00Z"}</script>'
+        f"</head><body><article>{PROSE}</article></body></html>"
+    )
+    article = extract(page_of(html))
+    assert (article.title, article.byline, article.site_name, article.published, article.lang) == (
+        "Owls at night",
+        "Ada Owl",
+        "Bird News",
+        "2024-05-01",
+        "en-GB",
+    )
+
+
+def test_links_are_made_absolute_against_the_base_href() -> None:
+    html = (
+        '<html><head><base href="https://cdn.example.org/docs/"></head>'
+        f"<body><div class='article-body'>{PROSE}<p>See <a href='guide.html'>the guide</a> for more.</p>"
+        f"{PROSE}</div></body></html>"
+    )
+    assert 'href="https://cdn.example.org/docs/guide.html"' in extract(page_of(html)).html
+
+
+def test_plain_text_is_passed_through() -> None:
+    article = extract(page_of("First line\n\nSecond paragraph.\n", is_html=False))
+    assert article == Article(
+        "https://example.com/story",
+        "https://example.com/story",
+        "First line",
+        "",
+        "",
+        "",
+        "",
+        "First line\n\nSecond paragraph.\n",
+        plain=True,
+    )
+
+
+def test_extraction_does_not_depend_on_earlier_calls() -> None:
+    first = f"<html><body><div class='post'>{PROSE}</div></body></html>"
+    other = "<html><body><ul class='results'>" + "<li>Item with a price</li>" * 30 + "</ul></body></html>"
+    before = extract(page_of(first))
+    extract(page_of(other))
+    assert extract(page_of(first)) == before
