@@ -10,10 +10,11 @@ import base64
 import hashlib
 import re
 from html import escape
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urldefrag, urlsplit
 
-from app.extract import Article
-from app.render import display_width, render_text
+if TYPE_CHECKING:
+    from app.extract import Article
 
 DEFAULT_WIDTH = 80
 WIDTHS = (40, 60, 72, 80, 100, 120, 0)  # the width menu; 0 is "no wrapping"
@@ -263,6 +264,8 @@ def _reading_text(article: Article, *, prefix: str, width: int) -> tuple[str, in
     Links are only put around pieces of `render_text`'s output, so the reading view shows the same text
     as curl does: the header (its last line the final URL), the body with `text[n]` markers, then References.
     """
+    from app.render import render_text
+
     text = render_text(article, width=width).rstrip("\n")
     header, _, rest = text.partition("\n\n")
     head_lines = header.split("\n")
@@ -282,10 +285,16 @@ def _reading_text(article: Article, *, prefix: str, width: int) -> tuple[str, in
         for n, url in references:
             number = _reference(n, url, prefix=prefix, width=width)
             # A URL too wide for the line stands on its own line, as render_text puts it.
-            alone = 0 < width < display_width(f"[{n}] {url}")
+            alone = 0 < width < _display_width(f"[{n}] {url}")
             lines.append(f"{number}\n{_original(url)}" if alone else f"{number} {_original(url)}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n", len(re.findall(r"\w+", MARKER_RE.sub("", body)))
+
+
+def _display_width(text: str) -> int:
+    from app.render import display_width
+
+    return display_width(text)
 
 
 def _strong_headings(text: str, markup: str) -> str:
@@ -297,7 +306,7 @@ def _strong_headings(text: str, markup: str) -> str:
         start = index
         while start > 0 and lines[start - 1].strip():
             start -= 1
-        if start < index and max(display_width(line) for line in lines[start:index]) == len(rule):
+        if start < index and max(_display_width(line) for line in lines[start:index]) == len(rule):
             for heading in range(start, index):
                 marked[heading] = f"<strong>{marked[heading]}</strong>"
     return "\n".join(marked)

@@ -9,19 +9,23 @@ import re
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
-import pyfiglet
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from app.cache import Answer, ResultCache, Timings
 from app.errors import BadRequest, TextModeError, UpstreamStatus
-from app.extract import Article, extract
-from app.fetch import Policy, fetch
-from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page, reading_page
-from app.render import render_json, render_markdown, render_text
+from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
+
+if TYPE_CHECKING:
+    from app.extract import Article
+    from app.fetch import Policy
+
+# The pipeline (fetch, extract, render: requests, readability, lxml, html2text) is imported by the first
+# request that needs it, not at start-up: a Lambda cold start that answers the usage text or the home page
+# does not pay for it.
 
 bp = Blueprint("text_mode", __name__)
 log = logging.getLogger("text_mode")
@@ -142,6 +146,8 @@ def _base() -> str:
 
 
 def _policy() -> Policy:
+    from app.fetch import Policy
+
     config = current_app.config
     return Policy(
         timeout=_fetch_timeout(config["FETCH_TIMEOUT"]),
@@ -164,6 +170,8 @@ def _fetch_timeout(configured: float) -> float:
 @functools.cache  # the same drawing every time; figlet takes milliseconds to make it
 def banner() -> str:
     """ "Text Mode" in figlet's standard font at full width, as `figlet -W` draws it."""
+    import pyfiglet
+
     figlet = pyfiglet.Figlet(font="standard", width=200)
     figlet.Font.smushMode = 0  # no smushing or kerning: full width
     rendered = str(figlet.renderText("Text Mode"))
@@ -215,6 +223,9 @@ def service() -> Response:
     timings = g.server_timing = Timings()
 
     def load() -> Article:
+        from app.extract import extract
+        from app.fetch import fetch
+
         with timings.stage("fetch"):
             page = fetch(options.url, policy=policy)
         with timings.stage("extract"):
@@ -233,6 +244,9 @@ def service() -> Response:
 
 def _render(article: Article, options: Options) -> tuple[bytes, str]:
     """The article in the format asked for, as (body, content type)."""
+    from app.html_view import reading_page
+    from app.render import render_json, render_markdown, render_text
+
     if options.format == "json":
         body = json.dumps(render_json(article, width=options.width), ensure_ascii=False, indent=2) + "\n"
         return body.encode(), "application/json"
