@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import html
 import json
@@ -154,8 +153,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
     _drop_link_lists(output)
     base = tree.find("head/base[@href]")
     base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
-    with contextlib.suppress(ValueError):
-        output.make_links_absolute(base_url, handle_failures="discard")
+    _absolute_links(output, base_url)
     if not _text(output):
         raise ExtractError("no readable text was found in the page")
     return str(lxml.html.tostring(output, encoding="unicode"))
@@ -183,6 +181,7 @@ COMMENTS_RE = re.compile(
     r"(?:^|[\s_-])(?:comments|commentlist|comment-list|comments-area|comment-respond|respond|disqus_thread)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+ANY_NAME_RE = re.compile(f"{BOILERPLATE_NAMES_RE.pattern}|{COMMENTS_RE.pattern}", re.IGNORECASE)
 DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 
 
@@ -214,6 +213,8 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
             furniture.append(element)
             continue
         names = f"{element.get('class', '')} {element.get('id', '')}"
+        if not ANY_NAME_RE.search(names):
+            continue
         if COMMENTS_RE.search(names) and not element.xpath("descendant-or-self::main|.//*[@role='main']"):
             comments.append(element)
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
@@ -266,15 +267,29 @@ def _remove(element: lxml.etree._Element) -> None:
     parent.remove(element)
 
 
+def _absolute_links(root: lxml.html.HtmlElement, base_url: str) -> None:
+    """Make links and image sources absolute; only these are read downstream (faster than make_links_absolute)."""
+    for element, name in [(a, "href") for a in root.iter("a")] + [(img, "src") for img in root.iter("img")]:
+        value = element.get(name)
+        if value is None:
+            continue
+        try:
+            element.set(name, urljoin(base_url, value.strip()))
+        except ValueError:
+            del element.attrib[name]
+
+
+PLAIN_PATH_RE = re.compile(r"^(?:/(?:[A-Za-z_][\w.-]*|\*)(?:\[\d+\])?)+$", re.ASCII)
+
+
 def _chosen_blocks(tree: lxml.html.HtmlElement, summary: str) -> list[lxml.html.HtmlElement]:
     """The elements of tree that readability's summary came from, outermost first, in page order."""
     fragment = parse_fragment(summary)
     if fragment is None:
         return []
     root = tree.getroottree()
-    # Paths are looked up, never evaluated: a hostile page's tag names turn a path into another XPath
+    # Only plain location paths are evaluated: a hostile page's tag names turn a path into another XPath
     # expression (`<div</p>` gives "/html/body/div</p", a comparison), and its own x attributes could be any.
-    by_path = {root.getpath(element): element for element in tree.iter()}
     blocks: list[lxml.html.HtmlElement] = []
     seen: set[lxml.html.HtmlElement] = set()
     for element in fragment.iter():
@@ -285,15 +300,17 @@ def _chosen_blocks(tree: lxml.html.HtmlElement, summary: str) -> list[lxml.html.
         # A child whose path continues its parent's came along with the parent.
         if parent is not None and parent.get("x") == path.rsplit("/", 1)[0]:
             continue
-        original = by_path.get(path)
-        if original is None or original in seen:
+        found = root.xpath(path) if PLAIN_PATH_RE.match(path) else []
+        if len(found) != 1 or found[0] in seen:
             continue
+        original = found[0]
         if any(ancestor in seen for ancestor in original.iterancestors()):
             continue
         seen.add(original)
         blocks.append(original)
-    order = {element: index for index, element in enumerate(tree.iter())}
-    return sorted(blocks, key=lambda element: order.get(element, 0))
+    if len(blocks) < 2:
+        return blocks
+    return sorted(blocks, key=lambda element: int(element.xpath("count(preceding::*) + count(ancestor::*)")))
 
 
 def _own_text_length(element: lxml.html.HtmlElement) -> int:
