@@ -151,6 +151,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
     for block in chosen:
         output.append(copy.deepcopy(block))
     _drop_link_lists(output)
+    _drop_repeated_blocks(output)
     base = tree.find("head/base[@href]")
     base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
     _absolute_links(output, base_url)
@@ -333,6 +334,37 @@ def _main_region(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         if best is None or len(_text(best)) < 0.7 * total:
             return region
         region = best
+
+
+BLOCK_TAGS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "div", "section", "article", "blockquote",
+     "figure", "figcaption", "table", "pre"}
+)  # fmt: skip
+
+
+def _drop_repeated_blocks(root: lxml.html.HtmlElement) -> None:
+    """Drop a group of blocks whose text repeats an earlier group's word for word: copies for other screens."""
+    # A page lays the same section out once per screen size and hides all but one with CSS, which we cannot
+    # see; a reader sees it once. Only groups (a block holding blocks) count: single lines, such as a
+    # legend under each table, may rightly repeat.
+    seen: dict[str, lxml.html.HtmlElement] = {}
+
+    def walk(parent: lxml.html.HtmlElement) -> None:
+        for child in list(parent):
+            if child.tag not in BLOCK_TAGS:
+                continue
+            if any(grandchild.tag in BLOCK_TAGS for grandchild in child.iterdescendants()):
+                text = _text(child)
+                if len(text) >= 40:
+                    earlier = seen.get(text)
+                    # A wrapper and the one block inside it share their text; only a copy elsewhere repeats.
+                    if earlier is not None and earlier not in child.iterancestors():
+                        _remove(child)
+                        continue
+                    seen.setdefault(text, child)
+                walk(child)
+
+    walk(root)
 
 
 def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
