@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -66,10 +66,11 @@ def extract(page: Page) -> Article:
         raise ExtractError("the page is empty")
     meta = _metadata(tree)
     document_title = _document_title(tree)
+    discussion = _is_discussion(page.final_url, tree)
     if _mostly_hidden(tree):
         _reveal(tree)
     try:
-        body_html = _readable_body(tree, page.final_url)
+        body_html = _readable_body(tree, page.final_url, discussion=discussion)
     except ExtractError:
         # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
         # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
@@ -78,7 +79,7 @@ def extract(page: Page) -> Article:
             raise
         _reveal(tree)
         try:
-            body_html = _readable_body(tree, page.final_url)
+            body_html = _readable_body(tree, page.final_url, discussion=discussion)
         except ExtractError:
             # A page built wholly by scripts: its description is all the text a reader can have.
             if not meta.get("description"):
@@ -130,9 +131,9 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
-def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
+def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool) -> str:
     """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region."""
-    _clean(tree)
+    _clean(tree, keep_comments=discussion)
     body = tree.find("body")
     if body is None or not _text(body):
         raise ExtractError("no readable text was found in the page")
@@ -144,9 +145,9 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str) -> str:
     chosen_length = sum(len(_text(block)) for block in chosen)
     # Readability scores paragraphs of 25+ characters; listings, forums, products and documentation hold
     # their content in short items, so it often keeps one small block. Take the page's main region instead
-    # when readability kept less than half of the region's own (non-link) text.
+    # (with what readability chose) when readability kept less than half of the region's own (non-link) text.
     if chosen_length < 0.5 * _own_text_length(region):
-        chosen = [region]
+        chosen = [_common_ancestor([region, *chosen])]
     output = lxml.html.fragment_fromstring("<div></div>")
     for block in chosen:
         output.append(copy.deepcopy(block))
@@ -186,7 +187,7 @@ ANY_NAME_RE = re.compile(f"{BOILERPLATE_NAMES_RE.pattern}|{COMMENTS_RE.pattern}"
 DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 
 
-def _clean(tree: lxml.html.HtmlElement) -> None:
+def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
     """Remove, in place, what is never article text: scripts, hidden elements, landmarks and named furniture."""
     for element in list(tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction, *NEVER_TEXT_TAGS)):
         _remove(element)
@@ -216,13 +217,42 @@ def _clean(tree: lxml.html.HtmlElement) -> None:
         names = f"{element.get('class', '')} {element.get('id', '')}"
         if not ANY_NAME_RE.search(names):
             continue
-        if COMMENTS_RE.search(names) and not element.xpath("descendant-or-self::main|.//*[@role='main']"):
+        if (
+            COMMENTS_RE.search(names)
+            and not keep_comments
+            and not element.xpath("descendant-or-self::main|.//*[@role='main']")
+        ):
             comments.append(element)
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
     remove_unless_most(furniture)
     for element in comments:
         _remove(element)
+
+
+# The URL shapes of forum software (phpBB, vBulletin, XenForo, Discourse, Invision, Vanilla). Not Q&A sites:
+# there the comments under a question are side remarks, and the answers are not named "comments".
+DISCUSSION_PATH_RE = re.compile(
+    r"/(?:forums?|topics?|threads?|discussions?|t|viewtopic\.php|showthread\.php)(?:[/?.]|$)|[?&/]topic[=/]",
+    re.IGNORECASE,
+)
+DISCUSSION_TYPES = frozenset({"discussionforumposting"})
+
+
+def _is_discussion(url: str, tree: lxml.html.HtmlElement) -> bool:
+    """Whether the page is a forum thread or a question with answers, where the replies are the content."""
+    # The page's own canonical address: the one it was fetched from may be a mirror or a short link.
+    for canonical in tree.xpath("//head/link[@rel='canonical']/@href|//head/meta[@property='og:url']/@content")[:1]:
+        url = urljoin(url, str(canonical).strip())
+    parts = urlsplit(url)
+    if DISCUSSION_PATH_RE.search(parts.path + ("?" + parts.query if parts.query else "")):
+        return True
+    for item in _json_ld_items(tree):
+        kinds = item.get("@type")
+        for kind in kinds if isinstance(kinds, list) else [kinds]:
+            if isinstance(kind, str) and kind.lower() in DISCUSSION_TYPES:
+                return True
+    return False
 
 
 def _mostly_hidden(tree: lxml.html.HtmlElement) -> bool:
@@ -365,6 +395,15 @@ def _drop_repeated_blocks(root: lxml.html.HtmlElement) -> None:
                 walk(child)
 
     walk(root)
+
+
+def _common_ancestor(elements: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:
+    """The deepest element that holds all of elements."""
+    common = [elements[0], *elements[0].iterancestors()]
+    for element in elements[1:]:
+        mine = {element, *element.iterancestors()}
+        common = [ancestor for ancestor in common if ancestor in mine]
+    return common[0]
 
 
 def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
