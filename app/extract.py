@@ -138,14 +138,15 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     if body is None or not _text(body):
         raise ExtractError("no readable text was found in the page")
     # xpath=True marks each element readability keeps with its path in the page, so the kept blocks can be
-    # taken from our tree with the headings, tables, lists and code its sanitizer drops.
+    # taken from our tree with the headings, tables, lists and code its sanitizer drops. retry_length=0: no
+    # second, gentler pass (a whole re-parse) when the first keeps little; the recovery below does that job.
     summary = Document(tree, xpath=True, retry_length=0).summary(html_partial=True)
     chosen = _chosen_blocks(tree, summary)
     region = _main_region(body)
     chosen_length = sum(len(_text(block)) for block in chosen)
     # Readability scores paragraphs of 25+ characters; listings, forums, products and documentation hold
-    # their content in short items, so it often keeps one small block. Take the page's main region instead
-    # (with what readability chose) when readability kept less than half of the region's own (non-link) text.
+    # their content in short items, so it often keeps one small block. When it kept less than half of the
+    # main region's own (non-link) text, take the smallest element holding both the region and its pick.
     if chosen_length < 0.5 * _own_text_length(region):
         chosen = [_common_ancestor([region, *chosen])]
     output = lxml.html.fragment_fromstring("<div></div>")
