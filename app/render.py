@@ -202,8 +202,11 @@ class _Inline:
 class _Layout:
     """Walks article HTML once and lays it out as blocks of lines."""
 
-    def __init__(self, *, base_url: str, width: int, references: bool, underline: bool, ansi: bool = False) -> None:
+    def __init__(
+        self, *, base_url: str, width: int, references: bool, underline: bool, ansi: bool = False, images: bool = True
+    ) -> None:
         self.base_url = base_url
+        self.images = images
         self.width = width
         self.references = references
         self.underline = underline
@@ -387,7 +390,7 @@ class _Layout:
             inline.hard_break()
         elif tag == "img":
             alt = " ".join((element.get("alt") or "").split())
-            if alt:
+            if alt and self.images:
                 inline.add(f" [image: {alt}]{SOFT_SPACE}")
         elif tag == "a":
             underline = self.ansi and self.absolute(element.get("href")) is not None
@@ -515,9 +518,12 @@ def layout_body(
     underline: bool = True,
     ascii: bool = False,
     ansi: bool = False,
+    images: bool = True,
 ) -> Body:
-    """Lay out the article's body as wrapped text and collect its links."""
-    layout = _Layout(base_url=article.final_url, width=width, references=references, underline=underline, ansi=ansi)
+    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`."""
+    layout = _Layout(
+        base_url=article.final_url, width=width, references=references, underline=underline, ansi=ansi, images=images
+    )
     if article.plain:
         lines: list[str] = []
         for line in article.html.replace("\r\n", "\n").split("\n"):
@@ -612,7 +618,9 @@ def render_markdown(article: Article, *, width: int = 80) -> str:
 
 def render_json(article: Article, *, width: int = 80) -> dict[str, Any]:
     """The article and its metadata as a JSON-ready mapping; `text` has no reference markers."""
-    body = layout_body(article, width=0, references=False, underline=False)
+    # The text field is the article's words alone: no reference numbers, rules under headings or image
+    # descriptions (those are the page's furniture in text form; the text and Markdown formats keep them).
+    body = layout_body(article, width=0, references=False, underline=False, images=False)
     return {
         "url": article.url,
         "final_url": article.final_url,

@@ -65,3 +65,10 @@ def test_invisible_characters_are_dropped_from_words() -> None:
     html = "<p>Soft\u00adhyphen, zero\u200bwidth and BOM\ufeffinside words are noise in a terminal.</p>"
     article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert "Softhyphen, zerowidth and BOMinside words" in render_text(article)
+
+
+def test_json_text_has_the_words_alone_while_the_text_format_describes_images() -> None:
+    html = "<p>A curlew <img src='c.jpg' alt='a curlew on mud'> feeds at low tide.</p>"
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_json(article)["text"] == "A curlew feeds at low tide."
+    assert "A curlew [image: a curlew on mud] feeds at low tide." in render_text(article)
