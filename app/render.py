@@ -616,11 +616,18 @@ def render_markdown(article: Article, *, width: int = 80) -> str:
     return "\n".join(header) + "\n" + body + "\n"
 
 
+def plain_text(article: Article) -> Body:
+    """The article's words alone, unwrapped: JSON's `text` field, the one extraction quality is measured on.
+
+    No reference numbers, rules under headings or image descriptions: those are the page's furniture in
+    text form (the text and Markdown formats keep them).
+    """
+    return layout_body(article, width=0, references=False, underline=False, images=False)
+
+
 def render_json(article: Article, *, width: int = 80) -> dict[str, Any]:
     """The article and its metadata as a JSON-ready mapping; `text` has no reference markers."""
-    # The text field is the article's words alone: no reference numbers, rules under headings or image
-    # descriptions (those are the page's furniture in text form; the text and Markdown formats keep them).
-    body = layout_body(article, width=0, references=False, underline=False, images=False)
+    body = plain_text(article)
     return {
         "url": article.url,
         "final_url": article.final_url,

@@ -39,9 +39,9 @@ import requests
 from readability import Document
 
 from app.errors import ExtractError
-from app.extract import extract
+from app.extract import Article, extract
 from app.fetch import Page
-from app.render import render_json
+from app.render import plain_text, render_json, render_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "benchmarks" / "wcxb-test"
@@ -155,18 +155,33 @@ def word_f1(predicted: str, truth: str) -> float:
 # The pipelines: each takes a case and returns the text it would show.
 
 
-def text_mode(case: Case) -> str:
-    """Our pipeline in process: extract, then the JSON `text` field."""
+def _article(case: Case) -> Article | None:
     text = case.html.decode("utf-8", errors="replace")
     # The address the service would see when the page is served from loopback, not the original one: the
     # page's own URL must not help here any more than it can through the service.
     url = f"http://127.0.0.1/{case.id}.html"
-    page = Page(url, url, 200, "text/html", "utf-8", text, True, 0.0)
     try:
-        article = extract(page)
+        return extract(Page(url, url, 200, "text/html", "utf-8", text, True, 0.0))
     except ExtractError:
-        return ""
-    return str(render_json(article)["text"])
+        return None
+
+
+def text_mode(case: Case) -> str:
+    """Our pipeline in process, as far as the scored text: extract, then the JSON `text` field alone."""
+    article = _article(case)
+    return plain_text(article).text if article is not None else ""
+
+
+def text_mode_json(case: Case) -> str:
+    """The whole JSON answer (text, Markdown by html2text, links), scored on its `text` field."""
+    article = _article(case)
+    return str(render_json(article)["text"]) if article is not None else ""
+
+
+def text_mode_terminal(case: Case) -> str:
+    """What curl gets by default: the text format, header, reference numbers and References included."""
+    article = _article(case)
+    return render_text(article) if article is not None else ""
 
 
 def readability_html2text(case: Case) -> str:
@@ -345,7 +360,11 @@ def main(argv: list[str] | None = None) -> None:
     pipelines: dict[str, Callable[[Case], str]] = {"whole page, lxml `text_content()` (floor)": lxml_floor}
     if not args.no_baseline:
         pipelines["readability `summary()` -> html2text (`body_width=0`), the starting point"] = readability_html2text
-    pipelines["text-mode `extract()` -> JSON `text`, in process"] = text_mode
+    pipelines["text-mode `extract()` -> JSON `text` field, in process"] = text_mode
+    pipelines["text-mode `extract()` -> whole JSON answer (`text` + html2text `markdown`), in process"] = text_mode_json
+    pipelines["text-mode `extract()` -> text format (curl's default, with header and references), in process"] = (
+        text_mode_terminal
+    )
     with contextlib.ExitStack() as stack:
         if not args.no_service:
             origin = stack.enter_context(served_pages(cases))
