@@ -82,3 +82,9 @@ class ExtractError(TextModeError):
     code = "nothing_readable"
     title = "Nothing readable"
     hint = "The page has no text that text-mode could find (it may need JavaScript)."
+
+
+class TooComplex(ExtractError):
+    code = "too_complex"
+    title = "The page is too complex"
+    hint = "The page has more elements than text-mode reads; try a simpler version of it (print or mobile)."

@@ -129,3 +129,16 @@ def test_extraction_does_not_depend_on_earlier_calls() -> None:
     before = extract(page_of(first))
     extract(page_of(other))
     assert extract(page_of(first)) == before
+
+
+def test_a_page_of_too_many_elements_is_refused_before_readability() -> None:
+    from app.errors import TooComplex
+    from app.extract import MAX_ELEMENTS
+
+    links = "<a href='/x'>l</a> " * (MAX_ELEMENTS + 10)
+    html = f"<html><body><p>{'Words about owls and their nests. ' * 20}</p><p>{links}</p></body></html>"
+    page = Page("https://e.example/", "https://e.example/", 200, "text/html", "utf-8", html, True, 0.0)
+    with pytest.raises(TooComplex) as raised:
+        extract(page)
+    assert raised.value.status == 422
+    assert "80,000 elements" in raised.value.detail
