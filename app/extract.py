@@ -113,6 +113,8 @@ def _check_size(tree: lxml.html.HtmlElement) -> None:
         raise TooComplex(f"the page has more than {MAX_ELEMENTS:,} elements")
 
 
+MAX_BYLINE = 80  # longer is a paragraph or a profile card, not a name
+
 XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -517,7 +519,11 @@ def _metadata(tree: lxml.html.HtmlElement) -> dict[str, str]:
             offer(key, value)
     if "byline" not in found:
         for element in tree.xpath("//*[@rel='author' or @itemprop='author']")[:1]:
-            offer("byline", _text(element))
+            # An author's card (forums put the rank, join date and post count in it): its name part alone.
+            names = element.xpath(".//*[@itemprop='name']")
+            name = _text(names[0] if names else element)
+            if len(name) <= MAX_BYLINE:
+                offer("byline", name)
     offer("lang", tree.get("lang") or tree.get("xml:lang"))
     if "lang" in found:
         found["lang"] = found["lang"].replace("_", "-").split(",")[0].strip()

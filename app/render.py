@@ -261,7 +261,24 @@ class _Layout:
             inner = self._inner(width, QUOTE_INDENT)
             lines = _join(self.container(element, inner), blank=False)
             return [[(" " * QUOTE_INDENT + line).rstrip() for line in lines]] if lines else []
+        if tag == "dl":
+            lines = self.definitions(element, width)
+            return [lines] if lines else []
         return self.container(element, width)
+
+    def definitions(self, element: lxml.html.HtmlElement, width: int) -> list[str]:
+        """A definition list as one block: each term on its line, its description indented under it."""
+        lines: list[str] = []
+        for child in element:
+            tag = _tag(child)
+            if tag == "div":  # HTML allows <div> around each term and its description
+                lines.extend(self.definitions(child, width))
+            elif tag in ("dt", "dd"):
+                for block in self.block(child, tag, width):
+                    lines.extend(block)
+            elif tag and tag not in DROPPED:
+                lines.extend(_join(self.block(child, tag, width), blank=False))
+        return lines
 
     def heading(self, element: lxml.html.HtmlElement, tag: str, width: int) -> list[Block]:
         inline = _Inline()
@@ -407,24 +424,24 @@ class _Layout:
             self.inline_children(element, inline, flatten_blocks=True)
 
     def reference(self, element: lxml.html.HtmlElement, inline: _Inline, before: int, *, underline: bool) -> None:
-        """Number the link element and put its number after its text."""
+        """Number the link element and put its number right after its text (before any space that follows)."""
         url = self.absolute(element.get("href"))
-        text = " ".join("".join(inline.parts[before:]).split())
-        if underline:
-            inline.parts.append(UNDERLINE_OFF)
+        content = "".join(inline.parts[before:])
+        del inline.parts[before:]
+        text = " ".join(content.replace(SOFT_SPACE, " ").split())
+        close = UNDERLINE_OFF if underline else ""
         if url is None or not text:
+            inline.parts.append(content + close)
             return
         number = self.numbers.get(url)
         if number is None:
             number = self.numbers[url] = len(self.numbers) + 1
             self.links.append(Link(number, url, text))
-        if self.references:
-            close = inline.parts.pop() if underline else ""
-            last = inline.parts[-1] if inline.parts else ""
-            stripped = last.rstrip(" " + SOFT_SPACE)
-            trailing = last[len(stripped) :]
-            space = " " if " " in trailing else SOFT_SPACE if trailing else ""
-            inline.parts[-1] = f"{stripped}{close}[{number}]{space}"
+        stripped = content.rstrip(" " + SOFT_SPACE)
+        trailing = content[len(stripped) :]
+        space = " " if " " in trailing else SOFT_SPACE if trailing else ""
+        marker = f"[{number}]" if self.references else ""
+        inline.parts.append(f"{stripped}{close}{marker}{space}")
 
     def absolute(self, href: str | None) -> str | None:
         """The link's absolute http(s) URL, or None for this page, places on it, and other schemes."""
@@ -554,7 +571,8 @@ def header_lines(article: Article, *, width: int, ascii: bool = False, ansi: boo
     details = separator.join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
         lines.extend(wrap(details, width))
-    lines.append(article.final_url)
+    if article.title != article.final_url:  # a page without a title has its address as the title already
+        lines.append(article.final_url)
     return lines
 
 

@@ -142,3 +142,18 @@ def test_a_page_of_too_many_elements_is_refused_before_readability() -> None:
         extract(page)
     assert raised.value.status == 422
     assert "80,000 elements" in raised.value.detail
+
+
+@pytest.mark.parametrize(
+    ("card", "byline"),
+    [
+        ("<span itemprop='author'><b itemprop='name'>BOB357</b> Grandmaster Brewer Joined 2016</span>", "BOB357"),
+        ("<a rel='author' href='/u/ann'>Ann Lee</a>", "Ann Lee"),
+        ("<div itemprop='author'>" + "Grandmaster Brewer, joined December 2016, 924 messages " * 2 + "</div>", ""),
+    ],
+)
+def test_the_byline_is_an_author_card_name_never_the_whole_card(card: str, byline: str) -> None:
+    words = "Owls hunt at night with silent feathers. " * 8
+    html = f"<html><body>{card}<article><p>{words}</p></article></body></html>"
+    page = Page("https://e.example/", "https://e.example/", 200, "text/html", "utf-8", html, True, 0.0)
+    assert extract(page).byline == byline

@@ -72,3 +72,24 @@ def test_json_text_has_the_words_alone_while_the_text_format_describes_images() 
     article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert render_json(article)["text"] == "A curlew feeds at low tide."
     assert "A curlew [image: a curlew on mud] feeds at low tide." in render_text(article)
+
+
+def test_definition_lists_are_one_compact_block() -> None:
+    html = "<p>About the poster.</p><dl><dt>Joined</dt><dd>Aug 17, 2017</dd><div><dt>Messages</dt><dd>4</dd></div></dl>"
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    body = render_text(article).split("\n\n", 1)[1]
+    assert body == "About the poster.\n\nJoined\n    Aug 17, 2017\nMessages\n    4\n"
+
+
+@pytest.mark.parametrize(
+    ("html", "shown"),
+    [
+        ("<a href='/u'><span><img alt='BOB'> </span></a> wrote", "[image: BOB][1] wrote"),
+        ("<a href='/u'>Ann </a>wrote", "Ann[1] wrote"),
+        ("<a href='/u'>Ann</a>, who wrote", "Ann[1], who wrote"),
+        ("<a href='javascript:x()'>Ann</a> wrote", "Ann wrote"),
+    ],
+)
+def test_the_reference_number_follows_the_link_text_directly(html: str, shown: str) -> None:
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", f"<p>{html}</p>")
+    assert render_text(article).split("\n\n")[1].rstrip("\n") == shown
