@@ -219,8 +219,8 @@ class _Layout:
             return 0
         return max(width - indent, MIN_WIDTH)
 
-    def container(self, element: lxml.html.HtmlElement, width: int) -> list[Block]:
-        """Lay out element's children: runs of inline content become paragraphs."""
+    def container(self, element: lxml.html.HtmlElement, width: int, *, list_depth: int = 0) -> list[Block]:
+        """Lay out element's children: runs of inline content become paragraphs; lists nest at list_depth."""
         blocks: list[Block] = []
         inline = _Inline()
 
@@ -233,7 +233,10 @@ class _Layout:
         inline.add(element.text or "")
         for child in element:
             tag = _tag(child)
-            if tag in BLOCKS or (tag and tag not in DROPPED and _has_block(child)):
+            if tag in ("ul", "ol", "menu"):
+                flush()
+                blocks.extend(self.list_block(child, tag, width, list_depth))
+            elif tag in BLOCKS or (tag and tag not in DROPPED and _has_block(child)):
                 flush()
                 blocks.extend(self.block(child, tag, width))
             else:
@@ -307,37 +310,11 @@ class _Layout:
         inner = self._inner(width, pad)
         lines: list[str] = []
         for item, marker in zip(items, markers, strict=True):
-            blocks = self.list_item(item, inner, depth)
+            blocks = self.container(item, inner, list_depth=depth + 1)
             body = _join(blocks, blank=False) or [""]
             lines.append(marker.ljust(pad) + body[0])
             lines.extend((" " * pad + line).rstrip() for line in body[1:])
         return [[line.rstrip() for line in lines]]
-
-    def list_item(self, item: lxml.html.HtmlElement, width: int, depth: int) -> list[Block]:
-        """An item's blocks, with a nested list one level deeper."""
-        blocks: list[Block] = []
-        inline = _Inline()
-
-        def flush() -> None:
-            text = inline.text()
-            if text:
-                blocks.append(wrap(text, width))
-            inline.parts.clear()
-
-        inline.add(item.text or "")
-        for child in item:
-            tag = _tag(child)
-            if tag in ("ul", "ol", "menu"):
-                flush()
-                blocks.extend(self.list_block(child, tag, width, depth + 1))
-            elif tag in BLOCKS or (tag and tag not in DROPPED and _has_block(child)):
-                flush()
-                blocks.extend(self.block(child, tag, width))
-            else:
-                self.inline(child, tag, inline)
-            inline.add(child.tail or "")
-        flush()
-        return blocks
 
     def pre(self, element: lxml.html.HtmlElement) -> list[Block]:
         text = element.text_content().replace("\r\n", "\n").replace("\r", "\n")
