@@ -18,11 +18,8 @@ import contextlib
 import gzip
 import http.server
 import json
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -42,6 +39,7 @@ from app.errors import ExtractError
 from app.extract import Article, extract
 from app.fetch import Page
 from app.render import plain_text, render_json, render_text
+from bench import started_service
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "benchmarks" / "wcxb-test"
@@ -230,31 +228,8 @@ def served_pages(cases: list[Case]) -> Iterator[str]:
 @contextlib.contextmanager
 def running_service() -> Iterator[str]:
     """`python -m app` on a free loopback port, allowed to reach loopback; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXT_MODE_")}
-    env.update(
-        {"PORT": str(port), "WEB_CONCURRENCY": "1", "AWS_LAMBDA_RUNTIME_API": "", "TEXT_MODE_ALLOW_PRIVATE": "1"}
-    )
-    log = open(f"/tmp/text-mode-bench-{port}.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the service did not start; see {log.name}")
-            try:
-                requests.get(base + "/default/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    with started_service({"TEXT_MODE_ALLOW_PRIVATE": "1"}) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def service_pipeline(service: str, origin: str) -> Callable[[Case], str]:

@@ -16,10 +16,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.server
-import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +33,8 @@ import html2text
 import requests
 from readability import Document
 
+from bench import free_port, started_service
+
 ROOT = Path(__file__).resolve().parent.parent
 WCXB = ROOT.parent / "shared" / "benchmarks" / "wcxb-test" / "html"
 SERVICE = "/default/text-mode"
@@ -43,12 +42,6 @@ PARAGRAPH = (
     "<p>Owls hunt at night with silent feathers and very good ears; a barn owl can find a mouse under "
     "snow by sound alone, and turns its head up to 270 degrees thanks to extra vertebrae.</p>\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wcxb_pages(limit: int | None = None) -> dict[str, bytes]:
@@ -122,36 +115,11 @@ class Server:
 @contextmanager
 def service(*, cache: str = "memory", workers: int = 2, command: list[str] | None = None) -> Iterator[Server]:
     """The service as shipped (`python -m app`), or a gunicorn command line, on a free loopback port."""
+    settings = {"WEB_CONCURRENCY": str(workers), "TEXT_MODE_ALLOW_PRIVATE": "1", "TEXT_MODE_CACHE": cache}
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXT_MODE_")}
-    env.update(
-        {
-            "PORT": str(port),
-            "WEB_CONCURRENCY": str(workers),
-            "AWS_LAMBDA_RUNTIME_API": "",
-            "TEXT_MODE_ALLOW_PRIVATE": "1",
-            "TEXT_MODE_CACHE": cache,
-        }
-    )
-    argv = [sys.executable, "-m", "app"] if command is None else [*command, "--bind", f"127.0.0.1:{port}"]
-    log = Path(f"/tmp/text-mode-speed-{port}.log").open("w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the service did not start; see {log.name}")
-            try:
-                requests.get(base + "/default/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    argv = None if command is None else [*command, "--bind", f"127.0.0.1:{port}"]
+    with started_service(settings, argv=argv, port=port) as (base, process):
         yield Server(base, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
 
 
 def ask(base: str, url: str, **params: str) -> requests.Response:
