@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
+import ftfy
 import idna
 import requests
 import urllib3
@@ -619,8 +620,8 @@ def _codec(label: str | None) -> str | None:
     return name if name in WEB_CODECS else None
 
 
-def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> tuple[str, str]:
-    """Decode body: the BOM, the header's charset, a <meta> charset, UTF-8, detection, then windows-1252."""
+def _decode_bytes(body: bytes, *, header_charset: str | None, is_html: bool) -> tuple[str, str]:
+    """The bytes as text, by the first charset that fits: BOM, header, <meta>, UTF-8, detection, windows-1252."""
     for bom, name in BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(name, errors="replace"), name
@@ -644,3 +645,24 @@ def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> 
     if encoding is not None:
         return body.decode(encoding, errors="replace"), encoding
     return body.decode("cp1252", errors="replace"), "cp1252"  # not UTF-8 and no guess: the web's legacy default
+
+
+# UTF-8 that was once decoded as windows-1252 and encoded again ("weâ€™re" for "we're"): a lead byte of a
+# two- or three-byte sequence followed by what a continuation byte looks like in windows-1252.
+MOJIBAKE_RE = re.compile(
+    "[\u00c2-\u00f4]"
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+
+
+def decode(body: bytes, *, header_charset: str | None, is_html: bool = True) -> tuple[str, str]:
+    """Decode body: the BOM, the header's charset, a <meta> charset, UTF-8, detection, then windows-1252.
+
+    Text that shows the marks of double-encoded UTF-8 is repaired (ftfy, which changes nothing it is not
+    sure of); only such pages pay for it.
+    """
+    text, charset = _decode_bytes(body, header_charset=header_charset, is_html=is_html)
+    if MOJIBAKE_RE.search(text):
+        text = ftfy.fix_encoding(text)
+    return text, charset

@@ -32,6 +32,7 @@ BLOCKS = frozenset(
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 BULLETS = ("*", "-", "+")
 QUOTE_INDENT = 4
+MIN_REPEATED_WORDS = 8  # a paragraph this long said twice in a row is a copy; a short line may repeat
 MIN_WIDTH = 16  # nesting never squeezes the text column narrower than this
 # Characters that must not begin a line in CJK text (kinsoku), and those that must not end one.
 NO_LINE_START = set("、。，．・：；？！）」』】〕〉》”’ー〜…‥,.!?:;)]}%")
@@ -39,6 +40,10 @@ NO_LINE_END = set("（「『【〔〈《“‘([{")
 # After an inline image: a space if a word follows, nothing before punctuation or the end.
 SOFT_SPACE = "\x00"
 SOFT_SPACE_RE = re.compile("\x00+(?=[\\s,.;:!?)\\]}\x00]|$)")
+# After a link: a space only if a letter or digit follows at once. Menus often write links back to back,
+# <a>Roadmap</a><a>Features</a>, which a browser's CSS sets apart; run together they would be one word.
+LINK_GAP = "\x01"
+LINK_GAP_RE = re.compile("\x01+(?=[^\\W_])")
 # Zero-width spaces, word joiners, BOMs and soft hyphens: invisible on the page, noise in a terminal or a copy.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
@@ -191,6 +196,7 @@ class _Inline:
 
     def text(self) -> str:
         joined = SOFT_SPACE_RE.sub("", "".join(self.parts)).replace(SOFT_SPACE, " ")
+        joined = LINK_GAP_RE.sub(" ", joined).replace(LINK_GAP, "")
         lines = [" ".join(line.split(" ")).strip() for line in joined.split("\n")]
         while lines and not lines[-1]:
             lines.pop()
@@ -416,7 +422,7 @@ class _Layout:
             self.links.append(Link(number, url, text))
         stripped = content.rstrip(" " + SOFT_SPACE)
         trailing = content[len(stripped) :]
-        space = " " if " " in trailing else SOFT_SPACE if trailing else ""
+        space = " " if " " in trailing else SOFT_SPACE if trailing else LINK_GAP
         marker = f"[{number}]" if self.references else ""
         inline.parts.append(f"{stripped}{close}{marker}{space}")
 
@@ -531,7 +537,14 @@ def layout_body(
     _without_repeated_title(fragment, article.title)
     if ascii:
         _transliterate(fragment)
-    blocks = [block for block in layout.container(fragment, width) if any(line.strip() for line in block)]
+    blocks: list[Block] = []
+    for block in layout.container(fragment, width):
+        if not any(line.strip() for line in block):
+            continue
+        # Responsive pages write some paragraphs twice, one copy per screen size, side by side.
+        if blocks and block == blocks[-1] and sum(len(line.split()) for line in block) >= MIN_REPEATED_WORDS:
+            continue
+        blocks.append(block)
     text = "\n".join(_join(blocks, blank=True))
     links = tuple(layout.links)
     if ascii:

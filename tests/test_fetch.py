@@ -429,3 +429,12 @@ def test_proxy_and_netrc_settings_in_the_environment_are_ignored(
 )
 def test_a_bogus_or_lying_charset_decodes_best_effort(body: bytes, charset: str, text: str) -> None:
     assert decode(body, header_charset=charset)[0] == text
+
+
+def test_double_encoded_utf8_is_repaired_and_clean_text_left_alone() -> None:
+    from app.fetch import decode
+
+    mangled = "<p>we’re here — café</p>".encode().decode("cp1252").encode()
+    assert decode(mangled, header_charset="utf-8")[0] == "<p>we’re here — café</p>"
+    clean = "<p>Ã is a letter; â too, and ‘quotes’ stay.</p>"
+    assert decode(clean.encode(), header_charset="utf-8")[0] == clean

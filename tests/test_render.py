@@ -93,3 +93,27 @@ def test_definition_lists_are_one_compact_block() -> None:
 def test_the_reference_number_follows_the_link_text_directly(html: str, shown: str) -> None:
     article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", f"<p>{html}</p>")
     assert render_text(article).split("\n\n")[1].rstrip("\n") == shown
+
+
+@pytest.mark.parametrize(
+    ("html", "text", "words"),
+    [
+        ("<a href='/r'>Roadmap</a><a href='/f'>Features</a>", "Roadmap[1] Features[2]", "Roadmap Features"),
+        ("<a href='/r'>Roadmap</a>, <a href='/f'>Features</a>.", "Roadmap[1], Features[2].", "Roadmap, Features."),
+    ],
+)
+def test_links_written_back_to_back_stay_apart(html: str, text: str, words: str) -> None:
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", f"<p>{html}</p>")
+    assert render_text(article).split("\n\n")[1] == text
+    assert render_json(article)["text"] == words
+
+
+def test_a_long_paragraph_written_twice_in_a_row_is_shown_once() -> None:
+    paragraph = "<p>We offer a variety of ergonomic mice and mouse alternatives for every hand.</p>"
+    html = paragraph * 2 + "<p>Yes.</p><p>Yes.</p>"
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_json(article)["text"].split("\n\n") == [
+        "We offer a variety of ergonomic mice and mouse alternatives for every hand.",
+        "Yes.",
+        "Yes.",
+    ]
