@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,3 +51,38 @@ def started_service(
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+
+
+class _Origin(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # wrk opens many connections at once
+
+
+@contextmanager
+def html_origin(page_for: Callable[[str], bytes | None]) -> Iterator[str]:
+    """A loopback site answering GET <path> with page_for(path) as UTF-8 HTML (404 for None); yields its base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = page_for(self.path)
+            if not body:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = _Origin(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

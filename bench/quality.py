@@ -16,12 +16,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import http.server
 import json
 import re
 import statistics
 import sys
-import threading
 import time
 import zlib
 from collections import Counter
@@ -39,7 +37,7 @@ from app.errors import ExtractError
 from app.extract import Article, extract
 from app.fetch import Page
 from app.render import plain_text, render_json, render_text
-from bench import started_service
+from bench import html_origin, started_service
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "benchmarks" / "wcxb-test"
@@ -199,30 +197,8 @@ def lxml_floor(case: Case) -> str:
 def served_pages(cases: list[Case]) -> Iterator[str]:
     """Serve each case's bytes at /<id>.html on a loopback port; yields the base URL."""
     by_path = {f"/{case.id}.html": case.html for case in cases}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = by_path.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with html_origin(by_path.get) as base:
+        yield base
 
 
 @contextlib.contextmanager

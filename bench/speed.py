@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.server
 import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +31,7 @@ import html2text
 import requests
 from readability import Document
 
-from bench import free_port, started_service
+from bench import free_port, html_origin, started_service
 
 ROOT = Path(__file__).resolve().parent.parent
 WCXB = ROOT.parent / "shared" / "benchmarks" / "wcxb-test" / "html"
@@ -61,37 +59,15 @@ def sized_page(size: int) -> bytes:
 def origin(pages: dict[str, bytes]) -> Iterator[str]:
     """A loopback origin: /page/<name> (any query) from pages, /slow/<n> after 3 seconds; yields its base URL."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def page_for(target: str) -> bytes | None:
+        path = urlsplit(target).path
+        if path.startswith("/slow/"):
+            time.sleep(3)
+            return sized_page(5000)
+        return pages.get(path.removeprefix("/page/"))
 
-        def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            if path.startswith("/slow/"):
-                time.sleep(3)
-                body = sized_page(5000)
-            else:
-                body = pages.get(path.removeprefix("/page/"), b"")
-            if not body:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    http.server.ThreadingHTTPServer.request_queue_size = 128
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with html_origin(page_for) as base:
+        yield base
 
 
 @dataclass
