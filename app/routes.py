@@ -217,7 +217,7 @@ def service() -> Response:
         if options.format == "html":
             return html_response(home_page(base=_base(), banner=banner()))
         return Response(usage(), status=200, content_type=TEXT)
-    g.target_host = urlsplit(options.url if "//" in options.url else "//" + options.url).hostname or "-"
+    g.target_host = _host_for_log(options.url)
     cache: ResultCache = current_app.extensions["text_mode_cache"]
     policy = _policy()
     timings = g.server_timing = Timings()
@@ -240,6 +240,14 @@ def service() -> Response:
         timings=timings,
     )
     return _cacheable(answer, options, ttl=cache.ttl)
+
+
+def _host_for_log(url: str) -> str:
+    """The target's host for the access log; "-" when the URL cannot be parsed (fetch will say why)."""
+    try:
+        return urlsplit(url if "//" in url else "//" + url).hostname or "-"
+    except ValueError:
+        return "-"
 
 
 def _render(article: Article, options: Options) -> tuple[bytes, str]:

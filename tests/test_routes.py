@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -199,6 +201,7 @@ ERRORS: list[tuple[str, Callable[[HTTPServer], str], int, str]] = [
     ("no host", lambda s: "http:///path", 400, "bad_url"),
     ("bad port", lambda s: "http://example.com:99999/", 400, "bad_url"),
     ("spaces", lambda s: "http://exa mple.com/", 400, "bad_url"),
+    ("unclosed IPv6 bracket", lambda s: "http://[::1", 400, "bad_url"),
     ("upstream 404", lambda s: _route(s, "/gone", Response("gone", status=404)), 502, "upstream_status"),
     ("upstream 500", lambda s: _route(s, "/broken", Response("boom", status=500)), 502, "upstream_status"),
     ("redirect loop", lambda s: _route(s, "/loop", Response("", status=302, headers={"Location": "/loop"})), 502,
@@ -298,3 +301,14 @@ def test_no_line_is_wider_than_asked_except_long_words(client: FlaskClient, http
         assert width == 0 or len(line) <= width or " " not in line
     if width == 0:
         assert any(len(line) > 100 for line in text.splitlines())
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40))
+def test_no_url_parameter_is_a_500(raw: str) -> None:
+    # The private-address rule is on: whatever the text names, nothing on this machine is reached.
+    client = create_app({"TESTING": True, "FETCH_TIMEOUT": 1.0}).test_client()
+    for query in (f"url={raw}", f"url=http://{raw}", f"url=https://[{raw}]/", f"width=40&url={raw}&format=json"):
+        response = client.get("/default/text-mode?" + query.replace("#", "%23"))
+        assert response.status_code in {200, 400, 403, 415, 422, 502, 504}, (query, response.text)
+        assert "Traceback" not in response.text
