@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urldefrag, urljoin, urlsplit, urlunsplit
@@ -213,7 +212,6 @@ class _Layout:
     ) -> None:
         self.base_url = base_url
         self.images = images
-        self.width = width
         self.references = references
         self.underline = underline
         self.ansi = ansi
@@ -340,9 +338,8 @@ class _Layout:
         rows = [row for row in element.iter("tr") if _closest_table(row) is element]
         cells = [[cell for cell in row if _tag(cell) in ("td", "th")] for row in rows]
         columns = max((len(row) for row in cells), default=0)
-        is_layout = columns <= 1 or any(
-            _has_block(cell, deep=True) for row in cells for cell in row if cell.find(".//table") is not None
-        )
+        # One column, or a table inside a cell: the table lays out the page, it holds no data.
+        is_layout = columns <= 1 or any(cell.find(".//table") is not None for row in cells for cell in row)
         caption = element.find("caption")
         blocks: list[Block] = self.container(caption, width) if caption is not None else []
         if is_layout:
@@ -453,8 +450,8 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _has_block(element: lxml.html.HtmlElement, *, deep: bool = True) -> bool:
-    return any(_tag(descendant) in BLOCKS for descendant in (element.iterdescendants() if deep else element))
+def _has_block(element: lxml.html.HtmlElement) -> bool:
+    return any(_tag(descendant) in BLOCKS for descendant in element.iterdescendants())
 
 
 def _closest_table(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
@@ -633,8 +630,8 @@ def plain_text(article: Article) -> Body:
     return layout_body(article, width=0, references=False, underline=False, images=False)
 
 
-def render_json(article: Article, *, width: int = 80) -> dict[str, Any]:
-    """The article and its metadata as a JSON-ready mapping; `text` has no reference markers."""
+def render_json(article: Article) -> dict[str, Any]:
+    """The article and its metadata as a JSON-ready mapping; `text` and `markdown` are unwrapped, whatever the width."""
     body = plain_text(article)
     return {
         "url": article.url,
@@ -649,8 +646,3 @@ def render_json(article: Article, *, width: int = 80) -> dict[str, Any]:
         "links": [{"n": link.n, "url": link.url, "text": link.text} for link in body.links],
         "word_count": len(re.findall(r"\w+", body.text)),
     }
-
-
-def iter_links(article: Article) -> Iterator[Link]:
-    """The article's links, numbered as the text format numbers them."""
-    yield from layout_body(article, width=0).links

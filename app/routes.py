@@ -256,7 +256,7 @@ def _render(article: Article, options: Options) -> tuple[bytes, str]:
     from app.render import render_json, render_markdown, render_text
 
     if options.format == "json":
-        body = json.dumps(render_json(article, width=options.width), ensure_ascii=False, indent=2) + "\n"
+        body = json.dumps(render_json(article), ensure_ascii=False, indent=2) + "\n"
         return body.encode(), "application/json"
     if options.format == "markdown":
         return render_markdown(article, width=options.width).encode(), "text/markdown; charset=utf-8"

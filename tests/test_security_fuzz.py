@@ -64,7 +64,7 @@ def test_a_mutated_page_never_breaks_extract_or_render(body: bytes, charset: str
     for width in (0, 20, 80):
         assert render_text(article, width=width).endswith("\n")
         assert render_markdown(article, width=width)
-    json.dumps(render_json(article, width=80))
+    json.dumps(render_json(article))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -78,4 +78,4 @@ def test_random_bytes_never_break_extract_or_render(body: bytes, is_html: bool) 
         return
     render_text(article, width=40)
     render_markdown(article, width=40)
-    json.dumps(render_json(article, width=40))
+    json.dumps(render_json(article))
