@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,7 +16,6 @@ from werkzeug import Response as WerkzeugResponse
 
 from app import create_app
 from app.cache import ENTRY_OVERHEAD, Entry, MemoryCache, SingleFlight, Timings
-from app.settings import ConfigError, settings_from_env
 from tests.test_service import ARTICLE
 
 SERVICE = "/default/text-mode"
@@ -136,38 +134,6 @@ def test_timings_record_a_stage_that_raises() -> None:
     timings.add("cache", 1.25, "hit")
     assert list(server_timing(timings.header())) == ["fetch", "cache:hit"]
     assert server_timing(timings.header())["cache:hit"] == "1.2"
-
-
-@pytest.mark.parametrize(
-    ("variable", "raw", "expected"),
-    [
-        ("TEXT_MODE_CACHE", "memory", {"CACHE": "memory"}),
-        ("TEXT_MODE_CACHE", " NONE ", {"CACHE": "none"}),
-        ("TEXT_MODE_CACHE", "s3://my-bucket/text-mode/v1", {"CACHE": "s3://my-bucket/text-mode/v1"}),
-        ("TEXT_MODE_CACHE", "s3://my-bucket", {"CACHE": "s3://my-bucket"}),
-        ("TEXT_MODE_CACHE_TTL", "30", {"CACHE_TTL": 30.0}),
-        ("TEXT_MODE_CACHE_MAX_BYTES", "1048576", {"CACHE_MAX_BYTES": 1048576}),
-    ],
-)
-def test_cache_settings_are_read(variable: str, raw: str, expected: dict[str, Any]) -> None:
-    assert settings_from_env({variable: raw}) == expected
-
-
-@pytest.mark.parametrize(
-    ("variable", "raw"),
-    [
-        ("TEXT_MODE_CACHE", "redis://localhost"),
-        ("TEXT_MODE_CACHE", "s3://"),
-        ("TEXT_MODE_CACHE", "s3://Upper_Case"),
-        ("TEXT_MODE_CACHE", "disk"),
-        ("TEXT_MODE_CACHE_TTL", "0"),
-        ("TEXT_MODE_CACHE_TTL", "ten minutes"),
-        ("TEXT_MODE_CACHE_MAX_BYTES", "12"),
-    ],
-)
-def test_a_bad_cache_setting_names_its_variable(variable: str, raw: str) -> None:
-    with pytest.raises(ConfigError, match=variable):
-        settings_from_env({variable: raw})
 
 
 def counted_article(httpserver: HTTPServer, path: str, *, delay: float = 0.0) -> Callable[[], int]:

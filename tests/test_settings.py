@@ -1,4 +1,4 @@
-"""The fetch settings: each TEXT_MODE_* value is checked at start-up, and a bad one names its variable."""
+"""Every TEXT_MODE_* setting is checked at start-up: a good value is parsed, a bad one names its variable."""
 
 from __future__ import annotations
 
@@ -24,9 +24,16 @@ from app.settings import DEFAULT_PORTS, ConfigError, settings_from_env
         ("TEXT_MODE_ALLOWED_PORTS", "80,https"),
         ("TEXT_MODE_ALLOWED_PORTS", "0"),
         ("TEXT_MODE_ALLOWED_PORTS", "70000"),
+        ("TEXT_MODE_CACHE", "redis://localhost"),
+        ("TEXT_MODE_CACHE", "s3://"),
+        ("TEXT_MODE_CACHE", "s3://Upper_Case"),
+        ("TEXT_MODE_CACHE", "disk"),
+        ("TEXT_MODE_CACHE_TTL", "0"),
+        ("TEXT_MODE_CACHE_TTL", "ten minutes"),
+        ("TEXT_MODE_CACHE_MAX_BYTES", "12"),
     ],
 )
-def test_a_bad_fetch_setting_fails_naming_the_variable(variable: str, value: str) -> None:
+def test_a_bad_setting_fails_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         settings_from_env({variable: value})
 
@@ -39,9 +46,15 @@ def test_a_bad_fetch_setting_fails_naming_the_variable(variable: str, value: str
         ("TEXT_MODE_ALLOW_PRIVATE", "1", "ALLOW_PRIVATE", True),
         ("TEXT_MODE_ALLOW_PRIVATE", "off", "ALLOW_PRIVATE", False),
         ("TEXT_MODE_ALLOWED_PORTS", "443, 8443", "ALLOWED_PORTS", frozenset({443, 8443})),
+        ("TEXT_MODE_CACHE", "memory", "CACHE", "memory"),
+        ("TEXT_MODE_CACHE", " NONE ", "CACHE", "none"),
+        ("TEXT_MODE_CACHE", "s3://my-bucket/text-mode/v1", "CACHE", "s3://my-bucket/text-mode/v1"),
+        ("TEXT_MODE_CACHE", "s3://my-bucket", "CACHE", "s3://my-bucket"),
+        ("TEXT_MODE_CACHE_TTL", "30", "CACHE_TTL", 30.0),
+        ("TEXT_MODE_CACHE_MAX_BYTES", "1048576", "CACHE_MAX_BYTES", 1048576),
     ],
 )
-def test_a_good_fetch_setting_is_parsed(variable: str, value: str, key: str, parsed: object) -> None:
+def test_a_good_setting_is_parsed(variable: str, value: str, key: str, parsed: object) -> None:
     assert settings_from_env({variable: value}) == {key: parsed}
 
 
