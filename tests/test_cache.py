@@ -16,7 +16,7 @@ from werkzeug import Response as WerkzeugResponse
 
 from app import create_app
 from app.cache import ENTRY_OVERHEAD, Entry, MemoryCache, SingleFlight, Timings
-from tests.test_service import ARTICLE
+from tests.samples import OWLS as ARTICLE
 
 SERVICE = "/default/text-mode"
 

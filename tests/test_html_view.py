@@ -18,19 +18,13 @@ from app.fetch import Page, decode
 from app.html_view import CONTENT_SECURITY_POLICY, curl_command, reader_href, reading_page
 from app.render import render_text
 from tests.golden import golden_pages
+from tests.samples import OWLS
 
 BASE = "http://text-mode.test/default"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 CURL = {"Accept": "*/*"}
-ARTICLE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Owls at night</title></head>
-<body><article><h1>Owls at night</h1>
-<p>The first paragraph is about owls, which hunt at night with silent feathers and very good ears.
-Barn owls can find a mouse under snow by sound alone, which is a remarkable skill for any bird.</p>
-<p>The second paragraph explains how owls turn their heads, up to 270 degrees, thanks to extra
-vertebrae and blood vessels that keep working while they turn. Read <a href="/more?a=1&amp;b=2">more about owls</a>.</p>
-<p>A third paragraph keeps the article long enough for readability to be sure it is the article,
-with more words about owls, their nests, their chicks, and the places they like to live in.</p>
-</article></body></html>"""
+# The sample article, its one link given a query that the reading view must keep whole.
+ARTICLE = OWLS.replace(b'href="/more"', b'href="/more?a=1&amp;b=2"')
 
 
 def golden_article(path: Path) -> Article:

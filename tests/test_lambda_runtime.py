@@ -15,8 +15,8 @@ from werkzeug import Response
 from app import create_app
 from app.lambda_handler import make_handler
 from tests.lambda_runtime import EVENT_NAMES, LambdaProcess, RuntimeAPI, event_for, load_event
+from tests.samples import OWLS as ARTICLE
 from tests.test_lambda_handler import FIXTURE_ANSWERS, lambda_context, steady
-from tests.test_service import ARTICLE
 
 # What the Dockerfile's CMD runs: the base image's bootstrap starts awslambdaric with the handler's name.
 AWSLAMBDARIC_CLI = [sys.executable, "-m", "awslambdaric", "app.lambda_handler.handler"]

@@ -10,18 +10,7 @@ import requests
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import ROOT, Service, free_port
-
-ARTICLE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Owls at night | Bird News</title>
-<meta property="og:site_name" content="Bird News"><meta name="author" content="Ada Owl"></head>
-<body><nav><a href="/">Home</a> <a href="/subscribe">Subscribe now</a></nav>
-<article><h1>Owls at night</h1>
-<p>The first paragraph is about owls, which hunt at night with silent feathers and very good ears.
-Barn owls can find a mouse under snow by sound alone, which is a remarkable skill for any bird.</p>
-<p>The second paragraph explains how owls turn their heads, up to 270 degrees, thanks to extra
-vertebrae and blood vessels that keep working while they turn. Read <a href="/more">more about owls</a>.</p>
-<p>A third paragraph keeps the article long enough for readability to be sure it is the article,
-with more words about owls, their nests, their chicks, and the places they like to live in.</p>
-</article><footer>Copyright Bird News. All rights reserved.</footer></body></html>"""
+from tests.samples import OWLS as ARTICLE
 
 
 def test_article_over_http_from_the_real_service(service: Service, httpserver: HTTPServer) -> None:
