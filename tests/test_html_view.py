@@ -138,27 +138,6 @@ def test_links_and_curl_commands(url: str, width: int, href: str, curl: str) -> 
     assert curl_command(url, base=BASE, width=width) == curl
 
 
-@pytest.mark.parametrize(
-    ("headers", "query", "content_type"),
-    [
-        (BROWSER, "", "text/html; charset=utf-8"),
-        (CURL, "", "text/plain; charset=utf-8"),
-        ({}, "", "text/plain; charset=utf-8"),
-        (CURL, "format=html&", "text/html; charset=utf-8"),
-        (BROWSER, "format=text&", "text/plain; charset=utf-8"),
-        (BROWSER, "format=json&", "application/json"),
-        ({"Accept": "application/json"}, "", "application/json"),
-    ],
-)
-def test_a_browser_gets_the_reading_view_and_curl_the_text(
-    client: FlaskClient, httpserver: HTTPServer, headers: dict[str, str], query: str, content_type: str
-) -> None:
-    httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html")
-    response = client.get(f"/default/text-mode?{query}url={httpserver.url_for('/owls')}", headers=headers)
-    assert response.status_code == 200
-    assert response.content_type == content_type
-
-
 def test_the_reading_view_answers_with_its_policy(client: FlaskClient, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html")
     response = client.get(f"/default/text-mode?width=60&url={httpserver.url_for('/owls')}", headers=BROWSER)

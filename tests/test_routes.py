@@ -26,6 +26,9 @@ ARTICLE = (
     + b"</article><footer>All rights reserved</footer></body></html>"
 )
 
+# What a browser sends: it prefers HTML, and takes anything.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
 
 @pytest.mark.parametrize(
     ("query", "target", "params"),
@@ -90,6 +93,10 @@ def test_the_text_format_has_header_body_and_references(client: FlaskClient, htt
         ("", {"Accept": "application/json"}, "application/json"),
         ("", {"Accept": "*/*"}, "text/plain; charset=utf-8"),
         ("format=text&", {"Accept": "application/json"}, "text/plain; charset=utf-8"),
+        ("", BROWSER, "text/html; charset=utf-8"),
+        ("format=html&", {"Accept": "*/*"}, "text/html; charset=utf-8"),
+        ("format=text&", BROWSER, "text/plain; charset=utf-8"),
+        ("format=json&", BROWSER, "application/json"),
     ],
 )
 def test_format_is_chosen_by_parameter_then_accept(
