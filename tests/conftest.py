@@ -47,20 +47,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Service:
+class LoggedProcess:
+    """A process started from the project's root, its output (stdout and stderr) in a file tests can read."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], *, log_path: Path) -> None:
+        self.log_path = log_path
+        self.log = log_path.open("w+")
+        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+
+class Service(LoggedProcess):
     """A real `python -m app` process (gunicorn) on a free loopback port."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"text-mode-{self.port}.log"
-        self.log = self.log_path.open("w+")
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("TEXT_MODE_")}
         full_env.update({"PORT": str(self.port), "WEB_CONCURRENCY": "1", "AWS_LAMBDA_RUNTIME_API": ""})
         full_env.update(env)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app"], cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
-        )
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"text-mode-{self.port}.log"
+        super().__init__([sys.executable, "-m", "app"], full_env, log_path=log_path)
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -73,11 +84,6 @@ class Service:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise RuntimeError(f"the service did not start:\n{self.output()}")
-
-    def output(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> int:
         if self.process.poll() is None:

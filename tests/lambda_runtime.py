@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import queue
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
-ROOT = Path(__file__).parent.parent
+from tests.conftest import LoggedProcess
+
 PREFIX = "/2018-06-01/runtime"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:text-mode"
 
@@ -173,28 +173,19 @@ class RuntimeAPI:
         return Handler
 
 
-class LambdaProcess:
+class LambdaProcess(LoggedProcess):
     """A real runtime process (`python -m app` by default) pointed at a RuntimeAPI, its output in a file."""
 
     def __init__(
         self, runtime: RuntimeAPI, env: dict[str, str], *, argv: list[str] | None = None, log_path: Path
     ) -> None:
-        self.log_path = log_path
-        self.log = log_path.open("w+")
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXT_MODE_", "AWS_"))}
         full_env.update({"AWS_LAMBDA_RUNTIME_API": runtime.address, "AWS_LAMBDA_FUNCTION_NAME": "text-mode"})
         full_env.update(env)
-        self.process = subprocess.Popen(
-            argv or [sys.executable, "-m", "app"], cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
-        )
+        super().__init__(argv or [sys.executable, "-m", "app"], full_env, log_path=log_path)
 
     def poll(self) -> int | None:
         return self.process.poll()
-
-    def output(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
         if self.process.poll() is None:
