@@ -60,6 +60,31 @@ class LoggedProcess:
             self.log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def wait_for(self, url: str, *, timeout: float = 30) -> None:
+        """Return once url answers at all; raise with the output if the process exits or the time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.log_path.name}: the process exited early:\n{self.output()}")
+            try:
+                requests.get(url, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.log_path.name}: the process did not start:\n{self.output()}")
+
+    def stop(self) -> int:
+        """SIGTERM, as a supervisor would; killed if it has not ended after 20 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
 
 class Service(LoggedProcess):
     """A real `python -m app` process (gunicorn) on a free loopback port."""
@@ -74,27 +99,7 @@ class Service(LoggedProcess):
         super().__init__([sys.executable, "-m", "app"], full_env, log_path=log_path)
 
     def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited early:\n{self.output()}")
-            try:
-                requests.get(self.base + "/default/", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the service did not start:\n{self.output()}")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        return self.process.returncode
+        self.wait_for(self.base + "/default/", timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -17,35 +16,23 @@ import requests
 from pytest_httpserver import HTTPServer
 
 from app.cache import Entry, S3Cache
-from tests.conftest import Service, free_port
+from tests.conftest import LoggedProcess, Service, free_port
 from tests.test_cache import Clock, counted_article, server_timing
 
 BUCKET = "text-mode-cache"
 SERVICE = "/default/text-mode"
 
 
-class MotoServer:
+class MotoServer(LoggedProcess):
     """moto's S3-compatible server as its own process on a free loopback port."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"moto-{self.port}.log"
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(self.endpoint, timeout=1)
-                break
-            except requests.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto did not start:\n{self.log_path.read_text()}") from None
-                time.sleep(0.1)
+        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"moto-{self.port}.log"
+        super().__init__(argv, dict(os.environ), log_path=log_path)
+        self.wait_for(self.endpoint)
         self.environ = {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -58,15 +45,6 @@ class MotoServer:
         return boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
         ).client("s3", endpoint_url=self.endpoint)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture(scope="module")
