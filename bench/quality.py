@@ -1,14 +1,18 @@
-"""Score text-mode's extraction on the WCXB test split beside the starting point and the lxml floor.
+"""Score text-mode's extraction on the benchmark sets beside readability alone, the starting point and the floor.
 
-    .venv/bin/python -m bench.quality                  # everything, all 511 pages
-    .venv/bin/python -m bench.quality --limit 60       # a quick run on every 8th-or-so page
+    .venv/bin/python -m bench.quality                  # both sets, every page, in process and through the service
+    .venv/bin/python -m bench.quality --set mozilla    # one set: wcxb-test, mozilla or all
+    .venv/bin/python -m bench.quality --limit 60       # a quick run on every 8th-or-so page of each set
     .venv/bin/python -m bench.quality --no-service     # in-process pipelines only
     .venv/bin/python -m bench.quality --dump /tmp/out  # write each pipeline's text per page
 
-The metric is the dataset README's: 4-word shingle P/R/F1 (dataset means), word F1 (mean per page),
+The metric is the WCXB README's: 4-word shingle P/R/F1 (dataset means), word F1 (mean per page),
 with%/w/o% snippets, median and p90 ms per page, and the total time as a multiple of a bare lxml parse.
-Pages are split into two halves by a hash of their id, so anything tuned on one half can be checked on
-the other ("held" is the half with an even CRC-32).
+Each set also gets the pages where text-mode loses to readability alone (by more than 0.3 F1, and the
+pages below 0.5 where readability alone has 0.9 or more) and, where the set has it (Mozilla's), how often
+the title, byline and published date equal the expected ones. Pages are split into two halves by a hash
+of their id, so anything tuned on one half can be checked on the other ("held" is the half with an even
+CRC-32).
 """
 
 from __future__ import annotations
@@ -40,8 +44,11 @@ from app.render import plain_text, render_json, render_text
 from bench import html_origin, started_service
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASET = ROOT.parent / "shared" / "benchmarks" / "wcxb-test"
+BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
+SETS = {"wcxb-test": BENCHMARKS / "wcxb-test", "mozilla": BENCHMARKS / "mozilla-readability"}
 WORD_RE = re.compile(r"\w+")
+# A loss: text-mode's F1 on a page below readability alone's by more than this.
+LOSS_MARGIN = 0.3
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Case:
     with_: tuple[str, ...]
     without: tuple[str, ...]
     html: bytes
+    metadata: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def held(self) -> bool:
@@ -72,7 +80,14 @@ def load_cases(dataset: Path, *, limit: int, ids: set[str], held: str) -> list[C
                 continue
             html = gzip.decompress((dataset / "html" / f"{row['id']}.html.gz").read_bytes())
             case = Case(
-                row["id"], row["url"], row["page_type"], row["text"], tuple(row["with"]), tuple(row["without"]), html
+                row["id"],
+                row.get("url", ""),
+                row["page_type"],
+                row["text"],
+                tuple(row.get("with", ())),
+                tuple(row.get("without", ())),
+                html,
+                row.get("metadata", {}),
             )
             if held == "all" or (held == "held") == case.held:
                 cases.append(case)
@@ -82,7 +97,7 @@ def load_cases(dataset: Path, *, limit: int, ids: set[str], held: str) -> list[C
     return cases
 
 
-# Scoring, as the dataset README defines it.
+# Scoring, as the WCXB README defines it.
 
 
 def shingles(text: str) -> Counter[tuple[str, ...]]:
@@ -92,6 +107,43 @@ def shingles(text: str) -> Counter[tuple[str, ...]]:
     if len(words) < 4:
         return Counter([tuple(words)])
     return Counter(tuple(words[index : index + 4]) for index in range(len(words) - 3))
+
+
+def page_scores(predicted: str, truth: str) -> tuple[float | None, float | None, float]:
+    """Shingle precision (None for an empty answer), recall (None for an empty truth) and F1 of one page."""
+    got, want = shingles(predicted), shingles(truth)
+    tp = sum((got & want).values())
+    fp = sum(got.values()) - tp
+    fn = sum(want.values()) - tp
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    if precision is None and recall is None:
+        return None, None, 1.0
+    p, r = precision or 0.0, recall if recall is not None else 1.0
+    return precision, recall, 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a pipeline shows for one page: its text and, when it finds them, the page's metadata."""
+
+    text: str
+    title: str | None = None
+    byline: str | None = None
+    published: str | None = None
+
+
+# Metadata compared with the set's expected values (Readability.js's), after folding case and whitespace.
+METADATA_FIELDS = {"title": "title", "byline": "byline", "published": "publishedTime"}
+
+
+def _folded(field_name: str, value: str | None) -> str:
+    text = " ".join((value or "").split()).casefold()
+    if field_name == "byline":
+        text = re.sub(r"^(?:by|par|von)\s+", "", text)  # "By Jane Doe" and "Jane Doe" name the same person
+    if field_name == "published":
+        text = text[:10]  # the day: the expected values mix time zones and precisions
+    return text
 
 
 @dataclass
@@ -104,16 +156,18 @@ class Score:
     with_hits: list[float] = field(default_factory=list)
     without_hits: list[float] = field(default_factory=list)
     empty_with_truth: int = 0
+    page_f1: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, list[bool]] = field(default_factory=dict)
+    finds_metadata: bool = False
 
-    def add(self, case: Case, predicted: str) -> None:
-        got, want = shingles(predicted), shingles(case.truth)
-        tp = sum((got & want).values())
-        fp = sum(got.values()) - tp
-        fn = sum(want.values()) - tp
-        if tp + fp > 0:
-            self.precisions.append(tp / (tp + fp))
-        if tp + fn > 0:
-            self.recalls.append(tp / (tp + fn))
+    def add(self, case: Case, answer: Answer) -> None:
+        predicted = answer.text
+        precision, recall, f1 = page_scores(predicted, case.truth)
+        if precision is not None:
+            self.precisions.append(precision)
+        if recall is not None:
+            self.recalls.append(recall)
+        self.page_f1[case.id] = f1
         if case.truth.strip() and not WORD_RE.search(predicted):
             self.empty_with_truth += 1
         self.word_f1s.append(word_f1(predicted, case.truth))
@@ -122,6 +176,14 @@ class Score:
             self.with_hits.append(sum(s.lower() in lowered for s in case.with_) / len(case.with_))
         if case.without:
             self.without_hits.append(sum(s.lower() in lowered for s in case.without) / len(case.without))
+        if answer.title is None:
+            return
+        self.finds_metadata = True
+        for name, key in METADATA_FIELDS.items():
+            expected = case.metadata.get(key)
+            if expected and expected.strip():
+                got = getattr(answer, name)
+                self.metadata.setdefault(name, []).append(_folded(name, got) == _folded(name, expected))
 
     @property
     def p(self) -> float:
@@ -148,7 +210,7 @@ def word_f1(predicted: str, truth: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-# The pipelines: each takes a case and returns the text it would show.
+# The pipelines: each takes a case and returns what it would show.
 
 
 def _article(case: Case) -> Article | None:
@@ -162,40 +224,66 @@ def _article(case: Case) -> Article | None:
         return None
 
 
-def text_mode(case: Case) -> str:
+def _with_metadata(article: Article | None, text: str) -> Answer:
+    if article is None:
+        return Answer("", "", "", "")
+    return Answer(text, article.title, article.byline, article.published)
+
+
+def text_mode(case: Case) -> Answer:
     """Our pipeline in process, as far as the scored text: extract, then the JSON `text` field alone."""
     article = _article(case)
-    return plain_text(article).text if article is not None else ""
+    return _with_metadata(article, plain_text(article).text if article is not None else "")
 
 
-def text_mode_json(case: Case) -> str:
+def text_mode_json(case: Case) -> Answer:
     """The whole JSON answer (text, Markdown by html2text, links), scored on its `text` field."""
     article = _article(case)
-    return str(render_json(article)["text"]) if article is not None else ""
+    return _with_metadata(article, str(render_json(article)["text"]) if article is not None else "")
 
 
-def text_mode_terminal(case: Case) -> str:
+def text_mode_terminal(case: Case) -> Answer:
     """What curl gets by default: the text format, header, reference numbers and References included."""
     article = _article(case)
-    return render_text(article) if article is not None else ""
+    return Answer(render_text(article) if article is not None else "")
 
 
-def readability_html2text(case: Case) -> str:
+def readability_html2text(case: Case) -> Answer:
     """The starting point: readability-lxml's summary rendered by html2text."""
     summary = Document(case.html.decode("utf-8", errors="replace")).summary(html_partial=True)
     converter = html2text.HTML2Text()
     converter.body_width = 0
-    return str(converter.handle(summary))
+    return Answer(str(converter.handle(summary)))
 
 
-def lxml_floor(case: Case) -> str:
+# Elements after which a text view starts a new line: without the break, words of two blocks run together.
+LINE_BREAKING_TAGS = frozenset(
+    {"p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "br", "tr", "td", "th", "table", "pre",
+     "blockquote", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "main", "hr"}
+)  # fmt: skip
+
+
+def readability_alone(case: Case) -> Answer:
+    """readability-lxml's `summary()` as text, a line per block: the library text-mode is built on, by itself."""
+    summary = Document(case.html.decode("utf-8", errors="replace")).summary(html_partial=True)
+    try:
+        root = lxml.html.fragment_fromstring(summary, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return Answer("")
+    for element in root.iter():
+        if element.tag in LINE_BREAKING_TAGS:
+            element.tail = "\n" + (element.tail or "")
+    return Answer(str(root.text_content()))
+
+
+def lxml_floor(case: Case) -> Answer:
     """The floor: the whole page's text."""
-    return str(lxml.html.document_fromstring(case.html).text_content())
+    return Answer(str(lxml.html.document_fromstring(case.html).text_content()))
 
 
 @contextlib.contextmanager
 def served_pages(cases: list[Case]) -> Iterator[str]:
-    """Serve each case's bytes at /<id>.html on a loopback port; yields the base URL."""
+    """Serve each case's bytes at /<set>/<id>.html on a loopback port; yields the base URL."""
     by_path = {f"/{case.id}.html": case.html for case in cases}
     with html_origin(by_path.get) as base:
         yield base
@@ -208,16 +296,17 @@ def running_service() -> Iterator[str]:
         yield base
 
 
-def service_pipeline(service: str, origin: str) -> Callable[[Case], str]:
-    """The running service's JSON `text` for each page, fetched from the loopback origin."""
+def service_pipeline(service: str, origin: str) -> Callable[[Case], Answer]:
+    """The running service's JSON `text` and metadata for each page, fetched from the loopback origin."""
     session = requests.Session()
 
-    def run(case: Case) -> str:
+    def run(case: Case) -> Answer:
         url = f"{service}/default/text-mode?format=json&url={quote(f'{origin}/{case.id}.html', safe='')}"
         response = session.get(url, timeout=60)
         if response.status_code != 200:
-            return ""
-        return str(response.json()["text"])
+            return Answer("", "", "", "")
+        answer = response.json()
+        return Answer(str(answer["text"]), answer["title"], answer["byline"], answer["published"])
 
     return run
 
@@ -233,7 +322,7 @@ class Result:
     ms: list[float] = field(default_factory=list)
 
 
-def run_all(pipelines: dict[str, Callable[[Case], str]], cases: list[Case], dump: Path | None) -> list[Result]:
+def run_all(pipelines: dict[str, Callable[[Case], Answer]], cases: list[Case], dump: Path | None) -> list[Result]:
     """Time and score every pipeline on every case, after one warm-up call each.
 
     The pipelines take turns page by page, so a busy machine slows them alike and the times stay comparable.
@@ -244,16 +333,16 @@ def run_all(pipelines: dict[str, Callable[[Case], str]], cases: list[Case], dump
     for case in cases:
         for name, pipeline in pipelines.items():
             start = time.perf_counter()
-            predicted = pipeline(case)
+            answer = pipeline(case)
             result = results[name]
             result.ms.append((time.perf_counter() - start) * 1000)
-            result.overall.add(case, predicted)
-            result.halves.setdefault("held" if case.held else "tuned", Score()).add(case, predicted)
-            result.types.setdefault(case.page_type, Score()).add(case, predicted)
+            result.overall.add(case, answer)
+            result.halves.setdefault("held" if case.held else "tuned", Score()).add(case, answer)
+            result.types.setdefault(case.page_type, Score()).add(case, answer)
             if dump is not None:
                 folder = dump / re.sub(r"\W+", "-", name).strip("-")
                 folder.mkdir(parents=True, exist_ok=True)
-                (folder / f"{case.id}.txt").write_text(predicted, encoding="utf-8")
+                (folder / f"{case.id}.txt").write_text(answer.text, encoding="utf-8")
     return list(results.values())
 
 
@@ -262,7 +351,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def report(results: list[Result], floor_total: float, pages: int) -> str:
+def losses(result: Result, baseline: Result) -> tuple[list[str], list[str]]:
+    """Pages where result loses to baseline by more than LOSS_MARGIN, and where it is below 0.5 against 0.9+."""
+    mine, theirs = result.overall.page_f1, baseline.overall.page_f1
+    by_margin = sorted(page for page in mine if mine[page] < theirs[page] - LOSS_MARGIN)
+    collapsed = sorted(page for page in mine if mine[page] < 0.5 <= 0.9 <= theirs[page])
+    return by_margin, collapsed
+
+
+def report(results: list[Result], floor_total: float, pages: int, baseline: Result | None) -> str:
     """The results as Markdown tables."""
     lines = [
         f"{pages} pages. P/R/F1: 4-word shingles (dataset means); with%: `with` snippets found (higher is better);",
@@ -291,39 +388,87 @@ def report(results: list[Result], floor_total: float, pages: int) -> str:
     for result in results:
         cells = [f"{result.types[kind].f1:.3f}" for kind in kinds] + [f"{result.halves[h].f1:.3f}" for h in halves]
         lines.append(f"| {result.name} | " + " | ".join(cells) + " |")
+    scored = [result for result in results if result is not baseline and result.overall.finds_metadata]
+    if baseline is not None and scored:
+        lines += [
+            "",
+            f"Against readability alone: pages where text-mode's F1 is lower by more than {LOSS_MARGIN}, and pages",
+            "where it is below 0.5 while readability alone has 0.9 or more (ids listed when there are any):",
+            "",
+            "| pipeline | loses by > 0.3 | below 0.5 where readability >= 0.9 |",
+            "|---|---|---|",
+        ]
+        for result in scored:
+            by_margin, collapsed = losses(result, baseline)
+            lines.append(f"| {result.name} | {len(by_margin)} {_ids(by_margin)} | {len(collapsed)} {_ids(collapsed)} |")
+    with_expected = [result for result in scored if any(result.overall.metadata.values())]
+    if with_expected:
+        lines += ["", "Metadata equal to the set's expected values (case and whitespace folded; the day of dates):", ""]
+        lines += ["| pipeline | title | byline | published |", "|---|---|---|---|"]
+        for result in with_expected:
+            cells = []
+            for name in METADATA_FIELDS:
+                hits = result.overall.metadata.get(name, [])
+                cells.append(f"{sum(hits)}/{len(hits)} ({100 * sum(hits) / len(hits):.0f}%)" if hits else "-")
+            lines.append(f"| {result.name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _ids(ids: list[str]) -> str:
+    return f"({', '.join(ids)})" if ids else ""
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", type=Path, default=DATASET)
-    parser.add_argument("--limit", type=int, default=0, help="score only this many pages, spread over the set")
+    parser.add_argument("--set", choices=(*SETS, "all"), default="all", dest="set_name")
+    parser.add_argument("--dataset", type=Path, help="a folder of the same layout instead of --set")
+    parser.add_argument("--limit", type=int, default=0, help="score only this many pages of each set, spread out")
     parser.add_argument("--ids", default="", help="comma-separated page ids")
     parser.add_argument("--half", choices=("all", "held", "tuned"), default="all")
     parser.add_argument("--no-service", action="store_true", help="skip the running service over HTTP")
     parser.add_argument("--no-baseline", action="store_true", help="skip readability -> html2text")
+    parser.add_argument("--fast", action="store_true", help="only readability alone and the JSON `text` field")
     parser.add_argument("--dump", type=Path, help="write each pipeline's output per page here")
     args = parser.parse_args(argv)
 
     ids = {part.strip() for part in args.ids.split(",") if part.strip()}
-    cases = load_cases(args.dataset, limit=args.limit, ids=ids, held=args.half)
-    print(f"{len(cases)} pages loaded", file=sys.stderr)
-    pipelines: dict[str, Callable[[Case], str]] = {"whole page, lxml `text_content()` (floor)": lxml_floor}
-    if not args.no_baseline:
-        pipelines["readability `summary()` -> html2text (`body_width=0`), the starting point"] = readability_html2text
-    pipelines["text-mode `extract()` -> JSON `text` field, in process"] = text_mode
-    pipelines["text-mode `extract()` -> whole JSON answer (`text` + html2text `markdown`), in process"] = text_mode_json
-    pipelines["text-mode `extract()` -> text format (curl's default, with header and references), in process"] = (
-        text_mode_terminal
+    datasets = (
+        {"custom": args.dataset}
+        if args.dataset
+        else SETS
+        if args.set_name == "all"
+        else {args.set_name: SETS[args.set_name]}
     )
-    with contextlib.ExitStack() as stack:
-        if not args.no_service:
-            origin = stack.enter_context(served_pages(cases))
-            service = stack.enter_context(running_service())
-            pipelines["text-mode service over HTTP (JSON `text`)"] = service_pipeline(service, origin)
-        results = run_all(pipelines, cases, args.dump)
-    floor = results[0]
-    print(report(results, sum(floor.ms), len(cases)))
+    for set_name, folder in datasets.items():
+        cases = load_cases(folder, limit=args.limit, ids=ids, held=args.half)
+        if not cases:
+            continue
+        print(f"{set_name}: {len(cases)} pages loaded", file=sys.stderr)
+        pipelines: dict[str, Callable[[Case], Answer]] = {"whole page, lxml `text_content()` (floor)": lxml_floor}
+        alone = "readability `summary()` alone, as text"
+        pipelines[alone] = readability_alone
+        if not args.no_baseline and not args.fast:
+            pipelines["readability `summary()` -> html2text (`body_width=0`), the starting point"] = (
+                readability_html2text
+            )
+        pipelines["text-mode `extract()` -> JSON `text` field, in process"] = text_mode
+        if not args.fast:
+            pipelines["text-mode `extract()` -> whole JSON answer (`text` + html2text `markdown`), in process"] = (
+                text_mode_json
+            )
+            pipelines[
+                "text-mode `extract()` -> text format (curl's default, with header and references), in process"
+            ] = text_mode_terminal
+        with contextlib.ExitStack() as stack:
+            if not args.no_service:
+                origin = stack.enter_context(served_pages(cases))
+                service = stack.enter_context(running_service())
+                pipelines["text-mode service over HTTP (JSON `text`)"] = service_pipeline(service, origin)
+            results = run_all(pipelines, cases, args.dump / set_name if args.dump else None)
+        baseline = next(result for result in results if result.name == alone)
+        print(f"## {set_name}\n")
+        print(report(results, sum(results[0].ms), len(cases), baseline))
+        print()
 
 
 if __name__ == "__main__":
