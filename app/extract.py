@@ -228,14 +228,17 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
     remove_unless_most(tree.xpath(BOILERPLATE_XPATH))
     furniture: list[lxml.html.HtmlElement] = []
     comments: list[lxml.html.HtmlElement] = []
+    hidden: list[lxml.html.HtmlElement] = []
     for element in tree.xpath("//body//*[@class or @id or @style]"):
         if element.tag in ("main", "article"):
             continue
         style = element.get("style")
         if style and DISPLAY_NONE_RE.search(style):
-            furniture.append(element)
+            # A reader never sees it, however much text it holds; a page that shows its text only by
+            # script gets it back from the second reading in `extract`.
+            hidden.append(element)
             continue
-        names = f"{element.get('class', '')} {element.get('id', '')}"
+        names = f"{element.get('class', '')} {_component_id(element)}"
         if not ANY_NAME_RE.search(names):
             continue
         if (
@@ -247,8 +250,28 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
     remove_unless_most(furniture)
-    for element in comments:
+    for element in comments + hidden:
         _remove(element)
+
+
+def _component_id(element: lxml.html.HtmlElement) -> str:
+    """The element's id when it names a component; a section's id made from its heading is not one."""
+    # Documentation and wiki generators give each section its heading's words as id: the section holding
+    # "Sharing with a single developer" is "sharing-with-a-single-developer", and is no share bar.
+    identifier = element.get("id", "")
+    if not identifier or not ANY_NAME_RE.search(identifier):
+        return identifier
+    heading = next(element.iter(*HEADING_TAGS), None)
+    if heading is not None and _slug(_text(heading)) == _slug(identifier):
+        return ""
+    return identifier
+
+
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _slug(text: str) -> str:
+    return "-".join(re.findall(r"\w+", text.casefold().replace("_", " ")))
 
 
 # The URL shapes of forum software (phpBB, vBulletin, XenForo, Discourse, Invision, Vanilla). Not Q&A sites:

@@ -31,7 +31,6 @@ BLOCKS = frozenset(
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 BULLETS = ("*", "-", "+")
 QUOTE_INDENT = 4
-MIN_REPEATED_WORDS = 8  # a paragraph this long said twice in a row is a copy; a short line may repeat
 MIN_WIDTH = 16  # nesting never squeezes the text column narrower than this
 # Characters that must not begin a line in CJK text (kinsoku), and those that must not end one.
 NO_LINE_START = set("、。，．・：；？！）」』】〕〉》”’ー〜…‥,.!?:;)]}%")
@@ -536,12 +535,8 @@ def layout_body(
         _transliterate(fragment)
     blocks: list[Block] = []
     for block in layout.container(fragment, width):
-        if not any(line.strip() for line in block):
-            continue
-        # Responsive pages write some paragraphs twice, one copy per screen size, side by side.
-        if blocks and block == blocks[-1] and sum(len(line.split()) for line in block) >= MIN_REPEATED_WORDS:
-            continue
-        blocks.append(block)
+        if any(line.strip() for line in block):
+            blocks.append(block)
     text = "\n".join(_join(blocks, blank=True))
     links = tuple(layout.links)
     if ascii:

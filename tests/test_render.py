@@ -108,11 +108,14 @@ def test_links_written_back_to_back_stay_apart(html: str, text: str, words: str)
     assert render_json(article)["text"] == words
 
 
-def test_a_long_paragraph_written_twice_in_a_row_is_shown_once() -> None:
+def test_a_paragraph_the_page_says_twice_in_a_row_is_shown_twice() -> None:
+    # As a browser shows it, and as Readability.js keeps it: a page's own repetition is not ours to edit
+    # (a rule that dropped it cost 0.33 F1 on each of eight Mozilla test pages, and won 0.07 on one WCXB page).
     paragraph = "<p>We offer a variety of ergonomic mice and mouse alternatives for every hand.</p>"
     html = paragraph * 2 + "<p>Yes.</p><p>Yes.</p>"
     article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert render_json(article)["text"].split("\n\n") == [
+        "We offer a variety of ergonomic mice and mouse alternatives for every hand.",
         "We offer a variety of ergonomic mice and mouse alternatives for every hand.",
         "Yes.",
         "Yes.",
