@@ -68,11 +68,14 @@ def extract(page: Page) -> Article:
     _check_size(tree)
     meta = _metadata(tree)
     document_title = _document_title(tree)
+    title = meta.get("title") or document_title
     discussion = _is_discussion(page.final_url, tree)
     if _mostly_hidden(tree):
         _reveal(tree)
     try:
-        body_html = _readable_body(tree, page.final_url, discussion=discussion)
+        body_html = _readable_body(
+            tree, page.final_url, discussion=discussion, title=meta.get("title") or document_title
+        )
     except ExtractError:
         # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
         # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
@@ -81,7 +84,9 @@ def extract(page: Page) -> Article:
             raise
         _reveal(tree)
         try:
-            body_html = _readable_body(tree, page.final_url, discussion=discussion)
+            body_html = _readable_body(
+                tree, page.final_url, discussion=discussion, title=meta.get("title") or document_title
+            )
         except ExtractError:
             # A page built wholly by scripts: its description is all the text a reader can have.
             if not meta.get("description"):
@@ -89,7 +94,7 @@ def extract(page: Page) -> Article:
             paragraph = lxml.html.Element("p")
             paragraph.text = meta["description"]
             body_html = str(lxml.html.tostring(paragraph, encoding="unicode"))
-    title = meta.get("title") or document_title or _first_heading(body_html) or page.final_url
+    title = title or _first_heading(body_html) or page.final_url
     return Article(
         url=page.url,
         final_url=page.final_url,
@@ -146,12 +151,11 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
-def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool) -> str:
+def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, title: str) -> str:
     """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region."""
-    _clean(tree, keep_comments=discussion)
-    body = tree.find("body")
-    if body is None or not _text(body):
-        raise ExtractError("no readable text was found in the page")
+    _remove_never_text(tree)
+    # Readability chooses on the page as it is, as it does alone: our cleaning below changed its choice for
+    # the worse on pages whose article sits in a wrapper named like furniture ("ad-container").
     # Each element carries its number in page order through readability, so the blocks it keeps can be
     # taken from our tree with the headings, tables, lists and code its sanitizer drops. (readability's own
     # xpath=True does the same with getpath(), which is quadratic in the number of siblings: 20,000 links
@@ -159,13 +163,22 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     # when the first keeps little; the recovery below does that job.
     index = _number_elements(tree)
     summary = _Readability(tree, retry_length=0).summary(html_partial=True)
-    chosen = _chosen_blocks(index, summary)
-    region = _main_region(body)
+    picked = _chosen_blocks(index, summary)
+    _clean(tree, keep_comments=discussion)
+    body = tree.find("body")
+    if body is None or not _text(body):
+        raise ExtractError("no readable text was found in the page")
+    chosen = [block for block in picked if _within(block, body) and _text(block)]
     chosen_length = sum(len(_text(block)) for block in chosen)
+    region = _main_region(body)
     # Readability scores paragraphs of 25+ characters; listings, forums, products and documentation hold
     # their content in short items, so it often keeps one small block. When it kept less than half of the
-    # main region's own (non-link) text, take the smallest element holding both the region and its pick.
-    if chosen_length < 0.5 * _own_text_length(region):
+    # main region's own (non-link) text, take the smallest element holding both the region and its pick,
+    # unless its pick is an article under the page's headline: then the rest of the region is comments, a
+    # live feed or teasers, which widening would add.
+    if chosen_length < 0.5 * _own_text_length(region) and (
+        discussion or not _under_headline(body, chosen, chosen_length, title)
+    ):
         chosen = [_common_ancestor([region, *chosen])]
     output = lxml.html.fragment_fromstring("<div></div>")
     for block in chosen:
@@ -180,6 +193,61 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     if not _text(output):
         raise ExtractError("no readable text was found in the page")
     return str(lxml.html.tostring(output, encoding="unicode"))
+
+
+def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:
+    """Whether element is still inside ancestor (cleaning may have removed it)."""
+    return any(parent is ancestor for parent in element.iterancestors())
+
+
+# An article readability picked: one block of this many characters at least, starting under the page's
+# headline no further than this share of its own length (a byline, a date, a picture lie between).
+MIN_ARTICLE_LENGTH = 1000
+MAX_HEADLINE_GAP = 0.5
+
+
+def _under_headline(body: lxml.html.HtmlElement, chosen: list[lxml.html.HtmlElement], length: int, title: str) -> bool:
+    """Whether readability's pick is one article block that starts under the page's headline."""
+    if len(chosen) != 1 or length < MIN_ARTICLE_LENGTH:
+        return False
+    headline = _headline(body, title)
+    if headline is None:
+        return False
+    pick = chosen[0]
+    if headline is pick or _within(headline, pick):
+        return True
+    # Characters of text between the end of the headline and the start of the pick, in page order.
+    gap: int | None = None
+    for element in body.iter():
+        if element is pick:
+            break
+        if element is headline:
+            gap = -len(_text(headline))
+        if gap is not None:
+            if isinstance(element.tag, str) and element.text:
+                gap += len(" ".join(element.text.split()))
+            if element.tail:
+                gap += len(" ".join(element.tail.split()))
+    else:
+        return False  # the headline comes after the pick
+    return gap is not None and gap <= MAX_HEADLINE_GAP * length
+
+
+def _headline(body: lxml.html.HtmlElement, title: str) -> lxml.html.HtmlElement | None:
+    """The page's headline: the <h1> that says the title (most of its words are the title's), else the first."""
+    title_words = set(WORD_RE.findall(title.casefold()))
+    first = None
+    for heading in body.iter("h1"):
+        words = WORD_RE.findall(_text(heading).casefold())
+        if not words:
+            continue
+        if sum(word in title_words for word in words) >= 0.5 * len(words):
+            return heading
+        first = first if first is not None else heading
+    return first
+
+
+WORD_RE = re.compile(r"\w+")
 
 
 # Never text a reader sees: scripts, styles and images drawn in markup.
@@ -208,10 +276,14 @@ ANY_NAME_RE = re.compile(f"{BOILERPLATE_NAMES_RE.pattern}|{COMMENTS_RE.pattern}"
 DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 
 
-def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
-    """Remove, in place, what is never article text: scripts, hidden elements, landmarks and named furniture."""
+def _remove_never_text(tree: lxml.html.HtmlElement) -> None:
+    """Remove, in place, comments, processing instructions and the elements that are never text."""
     for element in list(tree.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction, *NEVER_TEXT_TAGS)):
         _remove(element)
+
+
+def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
+    """Remove, in place, what is never article text: hidden elements, landmarks and named furniture."""
     body = tree.find("body")
     half = len(_text(body)) / 2 if body is not None else 0
 
@@ -258,7 +330,7 @@ def _component_id(element: lxml.html.HtmlElement) -> str:
     """The element's id when it names a component; a section's id made from its heading is not one."""
     # Documentation and wiki generators give each section its heading's words as id: the section holding
     # "Sharing with a single developer" is "sharing-with-a-single-developer", and is no share bar.
-    identifier = element.get("id", "")
+    identifier = str(element.get("id", ""))
     if not identifier or not ANY_NAME_RE.search(identifier):
         return identifier
     heading = next(element.iter(*HEADING_TAGS), None)
@@ -466,10 +538,16 @@ def _common_ancestor(elements: list[lxml.html.HtmlElement]) -> lxml.html.HtmlEle
 
 
 def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
-    """Drop lists and blocks that are nothing but short links: menus and tag clouds left inside the content."""
-    for element in list(root.iter("ul", "ol", "div", "section", "table")):
+    """Drop lists and blocks that are nothing but short links: menus and tag clouds left inside the content.
+
+    Never tables: a table of names that are links (prize laureates, a squad) is the data itself.
+    """
+    for element in list(root.iter("ul", "ol", "div", "section")):
         if element.getparent() is None:
             continue
+        previous = element.getprevious()
+        if previous is not None and previous.tag in HEADING_TAGS:
+            continue  # a list under its own heading is a section of the page: "See also", a list of laureates
         text = _text(element)
         if not text:
             continue
