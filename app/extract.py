@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import copy
-import html
 import itertools
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
@@ -18,6 +14,7 @@ from readability import Document
 
 from app.errors import ExtractError, TooComplex
 from app.fetch import Page
+from app.metadata import json_ld_items, page_metadata
 
 
 @dataclass(frozen=True)
@@ -35,25 +32,6 @@ class Article:
     plain: bool = False
 
 
-ARTICLE_TYPES = {
-    "article",
-    "newsarticle",
-    "blogposting",
-    "reportagenewsarticle",
-    "techarticle",
-    "scholarlyarticle",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "webpage",
-    "review",
-    "howto",
-    "recipe",
-    "product",
-    "qapage",
-    "discussionforumposting",
-}
-
-
 def extract(page: Page) -> Article:
     """Return the article in page, or raise ExtractError when nothing readable is there."""
     if not page.is_html:
@@ -66,16 +44,12 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise ExtractError("the page is empty")
     _check_size(tree)
-    meta = _metadata(tree)
-    document_title = _document_title(tree)
-    title = meta.get("title") or document_title
+    meta = page_metadata(tree, page.final_url)
     discussion = _is_discussion(page.final_url, tree)
     if _mostly_hidden(tree):
         _reveal(tree)
     try:
-        body_html = _readable_body(
-            tree, page.final_url, discussion=discussion, title=meta.get("title") or document_title
-        )
+        body_html = _readable_body(tree, page.final_url, discussion=discussion, title=meta.title)
     except ExtractError:
         # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
         # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
@@ -84,25 +58,22 @@ def extract(page: Page) -> Article:
             raise
         _reveal(tree)
         try:
-            body_html = _readable_body(
-                tree, page.final_url, discussion=discussion, title=meta.get("title") or document_title
-            )
+            body_html = _readable_body(tree, page.final_url, discussion=discussion, title=meta.title)
         except ExtractError:
             # A page built wholly by scripts: its description is all the text a reader can have.
-            if not meta.get("description"):
+            if not meta.description:
                 raise
             paragraph = lxml.html.Element("p")
-            paragraph.text = meta["description"]
+            paragraph.text = meta.description
             body_html = str(lxml.html.tostring(paragraph, encoding="unicode"))
-    title = title or _first_heading(body_html) or page.final_url
     return Article(
         url=page.url,
         final_url=page.final_url,
-        title=title,
-        byline=meta.get("byline", ""),
-        site_name=meta.get("site_name", ""),
-        published=meta.get("published", ""),
-        lang=meta.get("lang", ""),
+        title=meta.title or page.final_url,
+        byline=meta.byline,
+        site_name=meta.site_name,
+        published=meta.published,
+        lang=meta.lang,
         html=body_html,
     )
 
@@ -117,8 +88,6 @@ def _check_size(tree: lxml.html.HtmlElement) -> None:
     if next(itertools.islice(tree.iter(), MAX_ELEMENTS, None), None) is not None:
         raise TooComplex(f"the page has more than {MAX_ELEMENTS:,} elements")
 
-
-MAX_BYLINE = 80  # longer is a paragraph or a profile card, not a name
 
 XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -154,6 +123,9 @@ def _text(element: lxml.html.HtmlElement) -> str:
 def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, title: str) -> str:
     """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region."""
     _remove_never_text(tree)
+    body = tree.find("body")
+    if body is None or not _text(body):
+        raise ExtractError("no readable text was found in the page")
     # Readability chooses on the page as it is, as it does alone: our cleaning below changed its choice for
     # the worse on pages whose article sits in a wrapper named like furniture ("ad-container").
     # Each element carries its number in page order through readability, so the blocks it keeps can be
@@ -363,7 +335,7 @@ def _is_discussion(url: str, tree: lxml.html.HtmlElement) -> bool:
     parts = urlsplit(url)
     if DISCUSSION_PATH_RE.search(parts.path + ("?" + parts.query if parts.query else "")):
         return True
-    for item in _json_ld_items(tree):
+    for item in json_ld_items(tree):
         kinds = item.get("@type")
         for kind in kinds if isinstance(kinds, list) else [kinds]:
             if isinstance(kind, str) and kind.lower() in DISCUSSION_TYPES:
@@ -556,120 +528,3 @@ def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
         # Many links, almost all of the text, and short on average: navigation rather than a listing of items.
         if len(links) >= 3 and link_text > 0.9 * len(text) and link_text / len(links) < 25:
             _remove(element)
-
-
-def _document_title(tree: lxml.html.HtmlElement) -> str:
-    title = tree.find(".//title")
-    if title is None:
-        return ""
-    text = _text(title)
-    # "Article title | Site name": keep the longest part when the separators split off a site name.
-    parts = [part.strip() for part in re.split(r"\s+[|\-–—·»:]\s+", text) if part.strip()]
-    if len(parts) > 1:
-        return max(parts, key=len)
-    return text
-
-
-def _first_heading(body_html: str) -> str:
-    fragment = parse_fragment(body_html)
-    if fragment is None:
-        return ""
-    for heading in fragment.iter("h1", "h2"):
-        text = _text(heading)
-        if text:
-            return text
-    return ""
-
-
-def _metadata(tree: lxml.html.HtmlElement) -> dict[str, str]:
-    """Title, byline, site name, published date and language from meta tags, Open Graph and JSON-LD."""
-    found: dict[str, str] = {}
-
-    def offer(key: str, value: Any) -> None:
-        if isinstance(value, str):
-            value = " ".join(html.unescape(value).split())
-            if value and key not in found:
-                found[key] = value[:300]
-
-    metas: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        content = meta.get("content")
-        if name and content and name not in metas:
-            metas[name] = content
-    for item in _json_ld_items(tree):
-        offer("title", item.get("headline"))
-        offer("byline", _names(item.get("author")))
-        offer("published", item.get("datePublished"))
-        offer("site_name", _names(item.get("publisher")))
-    for key, names in (
-        ("title", ("og:title", "twitter:title", "citation_title", "dc.title")),
-        ("byline", ("author", "article:author", "citation_author", "dc.creator", "parsely-author", "byl")),
-        ("site_name", ("og:site_name", "application-name", "publisher")),
-        (
-            "published",
-            ("article:published_time", "citation_publication_date", "date", "dc.date", "pubdate", "publishdate"),
-        ),
-        ("lang", ("og:locale", "content-language", "language", "dc.language")),
-        ("description", ("og:description", "description", "twitter:description", "dc.description")),
-    ):
-        for name in names:
-            value = metas.get(name, "")
-            if key == "byline" and value.startswith(("http://", "https://")):
-                continue  # article:author is often a profile URL, not a name
-            offer(key, value)
-    if "byline" not in found:
-        for element in tree.xpath("//*[@rel='author' or @itemprop='author']")[:1]:
-            # An author's card (forums put the rank, join date and post count in it): its name part alone.
-            names = element.xpath(".//*[@itemprop='name']")
-            name = _text(names[0] if names else element)
-            if len(name) <= MAX_BYLINE:
-                offer("byline", name)
-    offer("lang", tree.get("lang") or tree.get("xml:lang"))
-    if "lang" in found:
-        found["lang"] = found["lang"].replace("_", "-").split(",")[0].strip()
-    if "published" in found:
-        match = re.match(r"^(\d{4}-\d{2}-\d{2})", found["published"])
-        if match:
-            found["published"] = match.group(1)
-    if "byline" in found:
-        found["byline"] = re.sub(r"^by\s+", "", found["byline"], flags=re.IGNORECASE)
-    return found
-
-
-def _names(value: Any) -> str | None:
-    """A person or organisation in JSON-LD: a string, an object with a name, or a list of those."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        name = value.get("name")
-        return name if isinstance(name, str) else None
-    if isinstance(value, list):
-        names = [name for name in (_names(item) for item in value[:5]) if name]
-        return ", ".join(names) if names else None
-    return None
-
-
-def _json_ld_items(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object whose @type is an article-like type, best first."""
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except (ValueError, RecursionError):
-            continue
-        stack = [data]
-        seen = 0
-        while stack and seen < 200:
-            item = stack.pop(0)
-            seen += 1
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                kinds = item.get("@type")
-                kinds = kinds if isinstance(kinds, list) else [kinds]
-                if any(isinstance(kind, str) and kind.lower() in ARTICLE_TYPES for kind in kinds):
-                    yield item
-                if isinstance(item.get("@graph"), list):
-                    stack.extend(item["@graph"])
-                if isinstance(item.get("mainEntity"), (dict, list)):
-                    stack.append(item["mainEntity"])

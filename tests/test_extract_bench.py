@@ -31,6 +31,6 @@ def test_the_quality_benchmark_scores_a_few_pages_of_each_set() -> None:
             "text-mode `extract()` -> text format (curl's default, with header and references), in process",
         ]
         assert "| text-mode `extract()` -> JSON `text` field, in process | " in section.split("loses by > 0.3")[1]
-    metadata = sections[1].split("| pipeline | title | byline | published |")[1].splitlines()[2]
+    metadata = sections[1].split("| pipeline | title | title (strict) | byline | published |")[1].splitlines()[2]
     assert metadata.startswith("| text-mode `extract()` -> JSON `text` field, in process | ")
     assert "/" in metadata  # counts such as 2/3 for each field

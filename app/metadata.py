@@ -1,0 +1,258 @@
+"""What a page says about itself: title, byline, site, date and language, from JSON-LD, meta tags and its markup."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The page's own description of itself; empty strings where it says nothing."""
+
+    title: str = ""
+    byline: str = ""
+    site_name: str = ""
+    published: str = ""
+    lang: str = ""
+    description: str = ""
+
+
+# schema.org types of a page that is one article, post or item; their JSON-LD describes the page itself.
+ARTICLE_TYPES = frozenset(
+    {"article", "newsarticle", "blogposting", "reportagenewsarticle", "techarticle", "scholarlyarticle",
+     "analysisnewsarticle", "opinionnewsarticle", "backgroundnewsarticle", "socialmediaposting", "webpage",
+     "review", "howto", "recipe", "product", "qapage", "discussionforumposting", "liveblogposting"}
+)  # fmt: skip
+
+# Meta tag names for each field, best first. Names are folded as `_meta_values` folds them ("DC.title" and
+# "dc:title" are one name). Dublin Core before Open Graph: a page that has both spells its own title there.
+META_NAMES = {
+    "title": ("dc:title", "dcterm:title", "og:title", "title", "twitter:title", "parsely-title", "citation_title"),
+    "byline": ("dc:creator", "dcterm:creator", "author", "parsely-author", "article:author", "citation_author", "byl"),
+    "site_name": ("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher"),
+    "published": (
+        "article:published_time", "parsely-pub-date", "citation_publication_date", "dc:date", "dcterm:created",
+        "date", "pubdate", "publishdate", "datepublished", "og:published_time",
+    ),
+    "lang": ("og:locale", "content-language", "language", "dc:language"),
+    "description": ("og:description", "description", "twitter:description", "dc:description"),
+}  # fmt: skip
+
+MAX_BYLINE = 80  # longer is a paragraph or a profile card, not a name
+MAX_FIELD = 300
+# Separators between a page's title and its site's or section's name: "Owls at night | Bird News".
+TITLE_SEPARATOR_RE = re.compile(r"\s+(?:[|\-–—·»>/\\:@]|::)(?:\s+|$)")
+# Class and id words of the element that names an article's author in the markup.
+BYLINE_NAME_RE = re.compile(r"byline|author|dateline|writtenby|p-author", re.IGNORECASE)
+BYLINE_PREFIX_RE = re.compile(r"^(?:by|par|von|door|di|por)\s*[:\-]?\s+", re.IGNORECASE)
+DATE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+WORD_RE = re.compile(r"\w+")
+
+
+def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
+    """What the page says about itself: JSON-LD first, then meta tags, then its <title>, headings and bylines."""
+    metas = _meta_values(tree)
+    items = list(json_ld_items(tree))
+    headings = [_text(heading) for heading in tree.iter("h1", "h2")]
+    site_name = _first(
+        [_names(item.get("publisher")) for item in items] + [metas.get(name) for name in META_NAMES["site_name"]]
+    )
+    title = _first(
+        [_json_ld_title(item, headings) for item in items] + [metas.get(name) for name in META_NAMES["title"]],
+        reject=_is_type_name,
+    )
+    title = _without_site(title or _text_of(tree.find(".//title")), headings, _site_names(site_name, url))
+    if not title:
+        title = next((heading for heading in headings if heading), "")
+    byline = _first(
+        [_names(item.get("author")) for item in items]
+        + [metas.get(name) for name in META_NAMES["byline"]]
+        + [_markup_byline(tree)],
+        reject=lambda value: value.startswith(("http://", "https://")),  # article:author is often a profile URL
+    )
+    published = _first(
+        [item.get("datePublished") for item in items]
+        + [metas.get(name) for name in META_NAMES["published"]]
+        + tree.xpath("//*[@itemprop='datePublished']/@datetime|//*[@itemprop='datePublished']/@content")[:1]
+        + tree.xpath("//article//time/@datetime")[:1]
+    )
+    lang = _first([metas.get(name) for name in META_NAMES["lang"]] + [tree.get("lang"), tree.get("xml:lang")])
+    date = DATE_RE.match(published)
+    return Metadata(
+        title=title,
+        byline=BYLINE_PREFIX_RE.sub("", byline),
+        site_name=site_name,
+        published=date.group(1) if date else published,
+        lang=lang.replace("_", "-").split(",")[0].strip(),
+        description=_first([metas.get(name) for name in META_NAMES["description"]]),
+    )
+
+
+def _first(values: list[Any], reject: Callable[[str], bool] | None = None) -> str:
+    """The first value that is a non-empty string (entities decoded, whitespace folded) and not rejected."""
+    for value in values:
+        if isinstance(value, str):
+            text = " ".join(html.unescape(value).split())[:MAX_FIELD]
+            if text and not (reject and reject(text)):
+                return text
+    return ""
+
+
+def _text(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _text_of(element: lxml.html.HtmlElement | None) -> str:
+    return _text(element) if element is not None else ""
+
+
+def _meta_values(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    """Each meta tag's content by its folded name; `property` names before `name` ones, the first of each kept."""
+    by_property: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if not content or not content.strip():
+            continue
+        for attribute, values in (("property", by_property), ("name", by_name), ("itemprop", by_name)):
+            # One tag may give several names: property="og:title twitter:title".
+            for name in (meta.get(attribute) or "").split():
+                values.setdefault(_folded_name(name), content)
+    return {**by_name, **by_property}
+
+
+def _folded_name(name: str) -> str:
+    name = name.strip().lower()
+    return re.sub(r"^(dc|dcterms?)[.:]", lambda match: ("dcterm" if "term" in match.group(1) else "dc") + ":", name)
+
+
+def _is_type_name(value: str) -> bool:
+    """A schema.org type's name ("Article", "Wikimedia list article") instead of the page's title."""
+    words = WORD_RE.findall(value.casefold())
+    return "".join(words) in ARTICLE_TYPES or (len(words) <= 3 and words[-1:] == ["article"])
+
+
+def _json_ld_title(item: dict[str, Any], headings: list[str]) -> str | None:
+    """The item's headline or name; when they differ, the one the page shows as a heading."""
+    headline, name = item.get("headline"), item.get("name")
+    candidates = [value for value in (headline, name) if isinstance(value, str) and value.strip()]
+    folded = {_fold(heading) for heading in headings}
+    return next((value for value in candidates if _fold(value) in folded), candidates[0] if candidates else None)
+
+
+def _fold(text: str) -> str:
+    """Text compared by its words alone: case, spaces, punctuation and permalink marks ignored."""
+    return " ".join(WORD_RE.findall(html.unescape(text).casefold()))
+
+
+def _site_names(site_name: str, url: str) -> set[str]:
+    """Names the site goes by: its declared name and the main label of its host (wikipedia for en.wikipedia.org)."""
+    names = {_fold(site_name)} if site_name else set()
+    try:
+        labels = (urlsplit(url).hostname or "").split(".")
+    except ValueError:
+        labels = []
+    if len(labels) >= 2 and not labels[-1].isdigit():
+        names.add(labels[-2])
+    return names - {""}
+
+
+def _without_site(title: str, headings: list[str], site_names: set[str]) -> str:
+    """The title without the site's or section's name that pages add to it: "Owls at night | Bird News"."""
+    parts = TITLE_SEPARATOR_RE.split(title)
+    if len(parts) == 1:
+        return title
+    separators = TITLE_SEPARATOR_RE.findall(title)
+
+    def joined(start: int, end: int) -> str:
+        return parts[start] + "".join(
+            s + p for s, p in zip(separators[start : end - 1], parts[start + 1 : end], strict=True)
+        )
+
+    # The page's own heading says where its title ends: "Mozilla - Wikipedia" under <h1>Mozilla</h1>. Titles
+    # lead and site names trail, so the earliest parts that a heading repeats win, the longest first.
+    folded_headings = {_fold(heading) for heading in headings} - {""}
+    for start in range(len(parts)):
+        for end in range(len(parts), start, -1):
+            if _fold(joined(start, end)) in folded_headings:
+                return joined(start, end).strip()
+    start, end = 0, len(parts)
+    while end - start > 1 and _names_site(parts[end - 1], site_names):
+        end -= 1
+    while end - start > 1 and _names_site(parts[start], site_names):
+        start += 1
+    if (start, end) != (0, len(parts)):
+        return joined(start, end).strip()
+    # Nothing names the site: the title is the first part, unless that is too short to be one ("BBC - ...").
+    return parts[0] if len(WORD_RE.findall(parts[0])) >= 3 else max(parts, key=len)
+
+
+def _names_site(part: str, site_names: set[str]) -> bool:
+    folded = _fold(part)
+    return folded in site_names or folded.replace(" ", "") in site_names
+
+
+def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
+    """The author's name where the page's markup marks it: rel=author, itemprop=author, a "byline" class."""
+    for element in tree.xpath("//body//*[@rel='author' or contains(@itemprop, 'author') or @class or @id]"):
+        marked = element.get("rel") == "author" or "author" in (element.get("itemprop") or "")
+        if not marked and not BYLINE_NAME_RE.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            continue
+        # A byline holds a date, a role or an author's card (forums put the rank and post count in it): the
+        # part marked as the name, when there is one.
+        names = element.xpath(
+            ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
+        )
+        name = _text(names[0] if names else element)
+        if 0 < len(name) <= MAX_BYLINE:
+            return name
+    return None
+
+
+def _names(value: Any) -> str | None:
+    """A person or organisation in JSON-LD: a string, an object with a name, or a list of those."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        name = value.get("name")
+        return name if isinstance(name, str) else None
+    if isinstance(value, list):
+        names = [name for name in (_names(item) for item in value[:5]) if name]
+        return ", ".join(names) if names else None
+    return None
+
+
+CDATA_RE = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
+
+
+def json_ld_items(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object whose @type is an article-like type, in page order."""
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(CDATA_RE.sub("", script.text or ""))
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        seen = 0
+        while stack and seen < 200:
+            item = stack.pop(0)
+            seen += 1
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                kinds = item.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(isinstance(kind, str) and kind.lower() in ARTICLE_TYPES for kind in kinds):
+                    yield item
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+                if isinstance(item.get("mainEntity"), (dict, list)):
+                    stack.append(item["mainEntity"])
