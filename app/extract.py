@@ -46,10 +46,11 @@ def extract(page: Page) -> Article:
     _check_size(tree)
     meta = page_metadata(tree, page.final_url)
     discussion = _is_discussion(page.final_url, tree)
+    replies = discussion or _is_question_page(tree)
     if _mostly_hidden(tree):
         _reveal(tree)
     try:
-        body_html = _readable_body(tree, page.final_url, discussion=discussion, title=meta.title)
+        body_html = _readable_body(tree, page.final_url, discussion=discussion, replies=replies, title=meta.title)
     except ExtractError:
         # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
         # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
@@ -58,7 +59,7 @@ def extract(page: Page) -> Article:
             raise
         _reveal(tree)
         try:
-            body_html = _readable_body(tree, page.final_url, discussion=discussion, title=meta.title)
+            body_html = _readable_body(tree, page.final_url, discussion=discussion, replies=replies, title=meta.title)
         except ExtractError:
             # A page built wholly by scripts: its description is all the text a reader can have.
             if not meta.description:
@@ -120,8 +121,12 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
-def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, title: str) -> str:
-    """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region."""
+def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, replies: bool, title: str) -> str:
+    """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region.
+
+    discussion: a forum thread, whose comments are the content; replies: a thread or a question with answers,
+    where readability's pick (one post) is never the whole of it.
+    """
     _remove_never_text(tree)
     body = tree.find("body")
     if body is None or not _text(body):
@@ -149,15 +154,20 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     # unless its pick is an article under the page's headline: then the rest of the region is comments, a
     # live feed or teasers, which widening would add.
     if chosen_length < 0.5 * _own_text_length(region) and (
-        discussion or not _under_headline(body, chosen, chosen_length, title)
+        replies or not _under_headline(body, chosen, chosen_length, title)
     ):
         chosen = [_common_ancestor([region, *chosen])]
     output = lxml.html.fragment_fromstring("<div></div>")
-    for block in chosen:
+    for previous, block in zip([None, *chosen], chosen, strict=False):
+        # Blocks from different places of the page are different posts (a question and its answers): a rule
+        # between them, so they do not run into each other.
+        if previous is not None and previous.getparent() is not block.getparent():
+            output.append(lxml.html.Element("hr"))
         output.append(copy.deepcopy(block))
     for element in output.iter():
         element.attrib.pop(ORDER_ATTRIBUTE, None)
     _drop_link_lists(output)
+    _author_lines(output)
     _drop_repeated_blocks(output)
     base = tree.find("head/base[@href]")
     base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
@@ -343,6 +353,21 @@ def _is_discussion(url: str, tree: lxml.html.HtmlElement) -> bool:
     return False
 
 
+QUESTION_TYPES = ("schema.org/QAPage", "schema.org/Question")
+
+
+def _is_question_page(tree: lxml.html.HtmlElement) -> bool:
+    """Whether the page is a question with its answers (Stack Exchange and its kind), by its schema.org types."""
+    for item in json_ld_items(tree):
+        kinds = item.get("@type")
+        if any(
+            isinstance(kind, str) and kind.lower() == "qapage"
+            for kind in (kinds if isinstance(kinds, list) else [kinds])
+        ):
+            return True
+    return any(str(kind).rstrip("/").endswith(QUESTION_TYPES) for kind in tree.xpath("//*[@itemtype]/@itemtype")[:50])
+
+
 def _mostly_hidden(tree: lxml.html.HtmlElement) -> bool:
     """Whether elements marked hidden hold more of the page's text than the rest does."""
     # React streams server-rendered content into <div hidden id="S:0"> and a script moves it into place at
@@ -498,6 +523,54 @@ def _drop_repeated_blocks(root: lxml.html.HtmlElement) -> None:
                 walk(child)
 
     walk(root)
+
+
+# Class and id words of the card that says who wrote a post: its name, rank, join date and post count.
+AUTHOR_CARD_RE = re.compile(
+    r"(?:^|[\s_-])(?:user|member|poster|postprofile|postauthor|profile)(?:info|details|card|block|box)?(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+CARD_TAGS = frozenset({"div", "section", "aside", "dl", "td", "header", "footer"})
+MAX_CARD_LENGTH = 300  # an author's card is a few short lines; a longer block with that name is a bio or a post
+
+
+def _author_lines(root: lxml.html.HtmlElement) -> None:
+    """Turn each author's card into one line, "name · rank · date", instead of headings and bare numbers."""
+    for card in list(root.iter(*CARD_TAGS)):
+        if card.getparent() is None or not _is_author_card(card):
+            continue
+        if any(_is_author_card(ancestor) for ancestor in card.iterancestors(*CARD_TAGS)):
+            continue  # the outermost card speaks for the ones inside it
+        name = _first_text(card, ".//*[@itemprop='name']|.//*[contains(@class, 'username')]|.//a")
+        if not name:
+            continue
+        parts = [
+            name,
+            _first_text(
+                card, ".//*[@itemprop='jobTitle']|.//*[contains(@class, 'userTitle') or contains(@class, 'rank')]"
+            ),
+            _first_text(card, ".//time|.//*[contains(@class, 'action-time') or contains(@class, 'date')]"),
+        ]
+        line = lxml.html.Element("p")
+        line.text = " · ".join(dict.fromkeys(part for part in parts if part))
+        line.tail = card.tail
+        card.getparent().replace(card, line)
+
+
+def _is_author_card(element: lxml.html.HtmlElement) -> bool:
+    names = f"{element.get('class', '')} {element.get('id', '')}"
+    person = str(element.get("itemtype", "")).rstrip("/").endswith("schema.org/Person")
+    if not (person or AUTHOR_CARD_RE.search(names)):
+        return False
+    return len(_text(element)) <= MAX_CARD_LENGTH and not any(len(_text(p)) >= 80 for p in element.iter("p"))
+
+
+def _first_text(element: lxml.html.HtmlElement, xpath: str) -> str:
+    for found in element.xpath(xpath):
+        text = _text(found)
+        if text:
+            return text
+    return ""
 
 
 def _common_ancestor(elements: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:

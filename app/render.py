@@ -304,20 +304,20 @@ class _Layout:
         if not items:
             return self.container(element, width)
         start = _int(element.get("start"), 1)
+        count = len(items)
         markers = (
-            [f"{start + index}." for index in range(len(items))]
-            if tag == "ol"
-            else [BULLETS[depth % len(BULLETS)]] * len(items)
+            [f"{start + index}." for index in range(count)] if tag == "ol" else [BULLETS[depth % len(BULLETS)]] * count
         )
         pad = max(display_width(marker) for marker in markers) + 1
         inner = self._inner(width, pad)
         lines: list[str] = []
-        for item, marker in zip(items, markers, strict=True):
-            blocks = self.container(item, inner, list_depth=depth + 1)
-            body = _join(blocks, blank=False) or [""]
+        # An item with no text (an icon, a picture left out, a button) gets no bullet of its own.
+        bodies = [_join(self.container(item, inner, list_depth=depth + 1), blank=False) for item in items]
+        numbered = [body for body in bodies if any(line.strip() for line in body)]
+        for body, marker in zip(numbered, markers, strict=False):
             lines.append(marker.ljust(pad) + body[0])
             lines.extend((" " * pad + line).rstrip() for line in body[1:])
-        return [[line.rstrip() for line in lines]]
+        return [[line.rstrip() for line in lines]] if lines else []
 
     def pre(self, element: lxml.html.HtmlElement) -> list[Block]:
         text = element.text_content().replace("\r\n", "\n").replace("\r", "\n")
