@@ -141,7 +141,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     index = _number_elements(tree)
     summary = _Readability(tree, retry_length=0).summary(html_partial=True)
     picked = _chosen_blocks(index, summary)
-    _clean(tree, keep_comments=discussion)
+    replies = _clean(tree, keep_comments=discussion) or replies
     body = tree.find("body")
     if body is None or not _text(body):
         raise ExtractError("no readable text was found in the page")
@@ -167,6 +167,8 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     for element in output.iter():
         element.attrib.pop(ORDER_ATTRIBUTE, None)
     _drop_link_lists(output)
+    _drop_heading_controls(output)
+    _mark_footnotes(output)
     _author_lines(output)
     _drop_repeated_blocks(output)
     base = tree.find("head/base[@href]")
@@ -264,8 +266,11 @@ def _remove_never_text(tree: lxml.html.HtmlElement) -> None:
         _remove(element)
 
 
-def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
-    """Remove, in place, what is never article text: hidden elements, landmarks and named furniture."""
+def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> bool:
+    """Remove, in place, what is never article text: hidden elements, landmarks and named furniture.
+
+    Readers' comments go too, unless keep_comments or unless they are the page's content: True then.
+    """
     body = tree.find("body")
     half = len(_text(body)) / 2 if body is not None else 0
 
@@ -304,8 +309,33 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> None:
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
     remove_unless_most(furniture)
-    for element in comments + hidden:
+    for element in hidden:
         _remove(element)
+    if _replies_are_content(body, comments):
+        return True
+    for element in comments:
+        _remove(element)
+    return False
+
+
+# A post this short (a link and a line about it) with longer replies under it: the replies are what a
+# reader came for, as on a link aggregator's thread.
+MAX_LINK_POST = 1000
+
+
+def _replies_are_content(body: lxml.html.HtmlElement | None, comments: list[lxml.html.HtmlElement]) -> bool:
+    """Whether the comments hold more text than the rest of the page and the rest is a short post."""
+    if body is None or not comments:
+        return False
+    found = set(comments)
+    outermost = [
+        element
+        for element in comments
+        if element.getparent() is not None and not any(ancestor in found for ancestor in element.iterancestors())
+    ]
+    replies = sum(len(_text(element)) for element in outermost)
+    rest = len(_text(body)) - replies
+    return rest < MAX_LINK_POST and replies > rest
 
 
 def _component_id(element: lxml.html.HtmlElement) -> str:
@@ -523,6 +553,36 @@ def _drop_repeated_blocks(root: lxml.html.HtmlElement) -> None:
                 walk(child)
 
     walk(root)
+
+
+# What a heading holds besides its words: an "edit" link (Wikipedia, MediaWiki) or a permalink mark (Sphinx's
+# "¶", GitHub's "#", "§", "🔗").
+HEADING_CONTROL_RE = re.compile(r"^\W*(?:edit|edit source|¶|§|#|🔗|link|permalink)?\W*$", re.IGNORECASE)
+FOOTNOTE_MARK_RE = re.compile(r"^\[\s*(\d{1,4}|[a-z])\s*\]$")
+
+
+def _drop_heading_controls(root: lxml.html.HtmlElement) -> None:
+    """Drop the edit links and permalink marks inside headings: `History[edit]` reads "History"."""
+    for heading in root.iter(*HEADING_TAGS):
+        for element in list(heading.iter("a", "span", "button")):
+            if element is heading or element.getparent() is None:
+                continue
+            text = _text(element)
+            if (text or element.tag == "a") and HEADING_CONTROL_RE.match(text) and text != _text(heading):
+                _remove(element)
+
+
+def _mark_footnotes(root: lxml.html.HtmlElement) -> None:
+    """Write the page's own footnote marks ("[1]" linking to its notes) as ^1, so they do not read as ours."""
+    for link in list(root.iter("a")):
+        match = FOOTNOTE_MARK_RE.match(_text(link))
+        if match and (link.get("href") or "").startswith("#"):
+            mark = lxml.html.Element("sup")
+            mark.text = f"^{match.group(1)}"
+            mark.tail = link.tail
+            parent = link.getparent()
+            if parent is not None:
+                parent.replace(link, mark)
 
 
 # Class and id words of the card that says who wrote a post: its name, rank, join date and post count.
