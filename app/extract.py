@@ -318,13 +318,15 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> bool:
     return False
 
 
-# A post this short (a link and a line about it) with longer replies under it: the replies are what a
-# reader came for, as on a link aggregator's thread.
+# A post this short (a link and a few lines about it, in characters outside links) under replies that hold
+# this share of the text: the replies are what a reader came for, as on a link aggregator's thread. A blog
+# post's comments are dropped, however long.
 MAX_LINK_POST = 1000
+REPLIES_SHARE = 0.8
 
 
 def _replies_are_content(body: lxml.html.HtmlElement | None, comments: list[lxml.html.HtmlElement]) -> bool:
-    """Whether the comments hold more text than the rest of the page and the rest is a short post."""
+    """Whether the comments hold most of the page's text, under a short post."""
     if body is None or not comments:
         return False
     found = set(comments)
@@ -334,8 +336,8 @@ def _replies_are_content(body: lxml.html.HtmlElement | None, comments: list[lxml
         if element.getparent() is not None and not any(ancestor in found for ancestor in element.iterancestors())
     ]
     replies = sum(len(_text(element)) for element in outermost)
-    rest = len(_text(body)) - replies
-    return rest < MAX_LINK_POST and replies > rest
+    rest = _own_text_length(body) - sum(_own_text_length(element) for element in outermost)
+    return rest < MAX_LINK_POST and replies >= REPLIES_SHARE / (1 - REPLIES_SHARE) * rest
 
 
 def _component_id(element: lxml.html.HtmlElement) -> str:
