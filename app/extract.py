@@ -171,6 +171,8 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     _mark_footnotes(output)
     _author_lines(output)
     _drop_repeated_blocks(output)
+    _drop_repeated_lines(output)
+    _drop_status_messages(output)
     base = tree.find("head/base[@href]")
     base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
     _absolute_links(output, base_url)
@@ -633,6 +635,58 @@ def _first_text(element: lxml.html.HtmlElement, xpath: str) -> str:
         if text:
             return text
     return ""
+
+
+# A label this short said twice in a row, same words and same links, is a copy for another screen size or a
+# second layout of the same card (a name over a photo and again beside it): a reader sees it once.
+MAX_REPEATED_LINE = 80
+LINE_TAGS = frozenset({*BLOCK_TAGS, *HEADING_TAGS, "dt", "dd", "span", "time", "a", "strong", "b"})
+
+
+def _drop_repeated_lines(root: lxml.html.HtmlElement) -> None:
+    """Drop a short line that repeats the line just before it, with the same links (never in tables or code)."""
+    previous: tuple[str, tuple[str, ...]] | None = None
+    for element in list(root.iter(*LINE_TAGS)):
+        if not _is_line(element, root):
+            continue
+        if any(True for _ in element.iterancestors("table", "pre", "code")):
+            continue
+        text = _text(element)
+        if not text:
+            continue
+        line = (text, tuple(link.get("href", "") for link in element.iter("a")))
+        if line == previous and len(text) <= MAX_REPEATED_LINE:
+            _remove(element)
+            continue
+        previous = line
+
+
+def _is_line(element: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
+    """Whether element is a whole line of text: no blocks inside it, and not a part of a paragraph."""
+    parent = element.getparent()
+    if parent is None or any(child.tag in BLOCK_TAGS for child in element.iterdescendants()):
+        return False
+    return parent is root or any(sibling.tag in BLOCK_TAGS for sibling in parent) or element.tag in BLOCK_TAGS
+
+
+# What an app's widgets say until, or unless, their script has run: never the page's content.
+STATUS_MESSAGE_RE = re.compile(
+    r"^\W*(?:loading|loading more|please wait|one moment(?: please)?|(?:re)?captcha failed to load"
+    r"|(?:please )?(?:enable|turn on) javascript(?: (?:and cookies )?to (?:continue|view|see|use) [\w ]+)?"
+    r"|javascript is (?:required|disabled)[\w ,]*|failed to load[\w ]*|something went wrong|try again later)\W*$",
+    re.IGNORECASE,
+)
+MAX_STATUS_MESSAGE = 80
+
+
+def _drop_status_messages(root: lxml.html.HtmlElement) -> None:
+    """Drop the lines that only say a widget is loading or failed to: "Loading...", "Captcha failed to load"."""
+    for element in list(root.iter(*LINE_TAGS)):
+        if not _is_line(element, root):
+            continue
+        text = _text(element)
+        if text and len(text) <= MAX_STATUS_MESSAGE and STATUS_MESSAGE_RE.match(text):
+            _remove(element)
 
 
 def _common_ancestor(elements: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,12 @@ MIN_WIDTH = 16  # nesting never squeezes the text column narrower than this
 # Characters that must not begin a line in CJK text (kinsoku), and those that must not end one.
 NO_LINE_START = set("、。，．・：；？！）」』】〕〉》”’ー〜…‥,.!?:;)]}%")
 NO_LINE_END = set("（「『【〔〈《“‘([{")
+# A caption that only credits the photographer or agency: "Credit: ...", "Photo: Reuters", "© AP".
+CREDIT_RE = re.compile(
+    r"^\s*(?:(?:image|photo|photograph|picture|illustration|foto|bild)?\s*(?:credits?|courtesy|source)\b"
+    r"|(?:image|photo|photograph|picture|illustration|foto|bild)s?\s*(?:by\b|:)|©|\(c\)\s)",
+    re.IGNORECASE,
+)
 # After an inline image: a space if a word follows, nothing before punctuation or the end.
 SOFT_SPACE = "\x00"
 SOFT_SPACE_RE = re.compile("\x00+(?=[\\s,.;:!?)\\]}\x00]|$)")
@@ -261,6 +268,8 @@ class _Layout:
             return [[(" " * QUOTE_INDENT + line).rstrip() for line in lines]] if lines else []
         if tag == "table":
             return self.table(element, width)
+        if tag == "figure":
+            return self.figure(element, width)
         if tag == "hr":
             return [["* * *"]]
         if tag == "dd":
@@ -298,6 +307,25 @@ class _Layout:
         if self.ansi:
             lines = [f"{BOLD}{line}{PLAIN}" for line in lines]
         return [[*lines, *ruler]]
+
+    def figure(self, element: lxml.html.HtmlElement, width: int) -> list[Block]:
+        """A figure whose picture is not shown says what it was: its caption, or nothing for a bare photo credit.
+
+        Without it, a caption or "Credit: Reuters" stands alone as a paragraph. The words-only layout (images
+        left out) keeps the caption's words where the page has them.
+        """
+        captions = list(element.iter("figcaption"))
+        shown = any((image.get("alt") or "").strip() for image in element.iter("img"))
+        if not self.images or shown or not captions:
+            return self.container(element, width)
+        caption = " ".join(" ".join(part.text_content().split()) for part in captions)
+        rest = copy.deepcopy(element)
+        for part in list(rest.iter("figcaption")):
+            part.drop_tree()
+        blocks = self.container(rest, width)
+        if not caption or CREDIT_RE.match(caption):
+            return blocks
+        return [wrap(f"[image: {caption}]", width), *blocks]
 
     def list_block(self, element: lxml.html.HtmlElement, tag: str, width: int, depth: int = 0) -> list[Block]:
         items = [child for child in element if _tag(child) == "li"]
