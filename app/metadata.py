@@ -52,6 +52,8 @@ MAX_FIELD = 300
 TITLE_SEPARATOR_RE = re.compile(r"\s+(?:[|\-–—·»>/\\:@]|::)(?:\s+|$)")
 # Class and id words of the element that names an article's author in the markup.
 BYLINE_NAME_RE = re.compile(r"byline|author|dateline|writtenby|p-author", re.IGNORECASE)
+# Class and id words of the places where other people write: their authors are not the page's.
+REPLY_NAME_RE = re.compile(r"review|comment|reply|replies|testimonial|forum-post|answer", re.IGNORECASE)
 BYLINE_PREFIX_RE = re.compile(r"^(?:by|par|von|door|di|por)\s*[:\-]?\s+", re.IGNORECASE)
 DATE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 WORD_RE = re.compile(r"\w+")
@@ -206,12 +208,17 @@ def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
         marked = element.get("rel") == "author" or "author" in (element.get("itemprop") or "")
         if not marked and not BYLINE_NAME_RE.search(f"{element.get('class', '')} {element.get('id', '')}"):
             continue
+        if any(REPLY_NAME_RE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in element.iterancestors()):
+            continue  # a reviewer or a commenter, not the page's author
         # A byline holds a date, a role or an author's card (forums put the rank and post count in it): the
-        # part marked as the name, when there is one.
+        # part marked as the name, or its one link when the rest is a date or a count ("posted by <a>marta</a>
+        # 5 hours ago"); "Martin Untersinger (avec Damien Leloup)" stays whole.
         names = element.xpath(
             ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
         )
-        name = _text(names[0] if names else element)
+        links = element.findall(".//a")
+        dated = len(links) == 1 and re.search(r"\d", _text(element).replace(_text(links[0]), ""))
+        name = _text(names[0] if names else links[0] if dated else element)
         if 0 < len(name) <= MAX_BYLINE:
             return name
     return None

@@ -157,3 +157,49 @@ def test_the_byline_is_an_author_card_name_never_the_whole_card(card: str, bylin
     html = f"<html><body>{card}<article><p>{words}</p></article></body></html>"
     page = Page("https://e.example/", "https://e.example/", 200, "text/html", "utf-8", html, True, 0.0)
     assert extract(page).byline == byline
+
+
+SITE = "<meta property='og:site_name' content='Bird News'>"
+
+
+@pytest.mark.parametrize(
+    ("head", "heading", "title"),
+    [
+        ("<title>Mozilla - Wikipedia</title>", "Mozilla", "Mozilla"),  # not the longest part, the site's name
+        ("<title>Systemd - ArchWiki</title>", "systemd", "Systemd"),
+        (f"<title>Owls at night | Bird News</title>{SITE}", "", "Owls at night"),
+        (f"<title>Bird News | Owls at night</title>{SITE}", "", "Owls at night"),
+        ("<title>Owls at night | Code | Ada Owl</title>", "Hi, I'm Ada", "Owls at night"),  # no evidence: first part
+        ("<title>BBC - Owls at night</title>", "", "Owls at night"),  # a first part too short to be a title
+        ("<title>Owls at night: a field guide</title>", "", "Owls at night: a field guide"),  # a colon is no separator
+        ("<meta name='DC.title' content='Owls'><meta property='og:title' content='Owl facts'>", "", "Owls"),
+        ("<meta property='x:title dc:title' content='Owls'><title>Home</title>", "", "Owls"),  # several names at once
+        ("<meta name='parsely-title' content='Owls'>", "", "Owls"),
+        ('<script type="application/ld+json"><![CDATA[{"@type": "NewsArticle", "headline": "Owls"}]]></script>',
+         "", "Owls"),
+        ('<script type="application/ld+json">{"@type": "Article", "headline": "Wikimedia list article",'
+         ' "name": "List of owls"}</script>', "List of owls", "List of owls"),
+        ('<meta property="og:title" content="Article"><title>Owls at night</title>', "", "Owls at night"),  # a type
+        ("", "Owls at night", "Owls at night"),  # no title at all: the page's heading
+    ],
+)  # fmt: skip
+def test_the_title_is_the_pages_own_headline(head: str, heading: str, title: str) -> None:
+    h1 = f"<h1>{heading}</h1>" if heading else ""
+    html = f"<html><head>{head}</head><body><article>{h1}{PROSE}</article></body></html>"
+    assert extract(page_of(html)).title == title
+
+
+@pytest.mark.parametrize(
+    ("markup", "byline", "published"),
+    [
+        ('<p class="byline">By <a href="/people/ada">Ada Owl</a> on 3 May 2024</p>', "Ada Owl", ""),
+        ('<span itemprop="author">Ada Owl</span><time itemprop="datePublished" datetime="2024-05-03">May 3</time>',
+         "Ada Owl", "2024-05-03"),
+        ('<div class="author">Par Ada Owl</div>', "Ada Owl", ""),
+        ('<div class="review"><span class="review-author">Ben</span><p>Great owls.</p></div>', "", ""),  # a reviewer
+    ],
+)  # fmt: skip
+def test_the_byline_and_date_can_come_from_the_markup(markup: str, byline: str, published: str) -> None:
+    html = f"<html><head><title>Owls at night</title></head><body><article>{markup}{PROSE}</article></body></html>"
+    article = extract(page_of(html))
+    assert (article.byline, article.published) == (byline, published)
