@@ -131,13 +131,15 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     body = tree.find("body")
     if body is None or not _text(body):
         raise ExtractError("no readable text was found in the page")
-    # Readability chooses on the page as it is, as it does alone: our cleaning below changed its choice for
-    # the worse on pages whose article sits in a wrapper named like furniture ("ad-container").
+    # Readability chooses inside the page's frame, but before the furniture names are read: removing those
+    # first changed its choice for the worse on pages whose article sits in a wrapper named like furniture
+    # ("ad-container"), and lost whole articles.
     # Each element carries its number in page order through readability, so the blocks it keeps can be
     # taken from our tree with the headings, tables, lists and code its sanitizer drops. (readability's own
     # xpath=True does the same with getpath(), which is quadratic in the number of siblings: 20,000 links
     # took 1.4 s there, against 0.03 s for this.) retry_length=0: no second, gentler pass (a whole re-parse)
     # when the first keeps little; the recovery below does that job.
+    _clean_frame(tree)
     index = _number_elements(tree)
     summary = _Readability(tree, retry_length=0).summary(html_partial=True)
     picked = _chosen_blocks(index, summary)
@@ -268,25 +270,32 @@ def _remove_never_text(tree: lxml.html.HtmlElement) -> None:
         _remove(element)
 
 
+def _remove_unless_most(tree: lxml.html.HtmlElement, elements: list[lxml.html.HtmlElement]) -> None:
+    """Remove each of elements that holds no more than half of the page's text."""
+    body = tree.find("body")
+    half = len(_text(body)) / 2 if body is not None else 0
+    for element in elements:
+        # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
+        # furniture never holds most of it.
+        if element.getparent() is not None and len(_text(element)) <= half:
+            _remove(element)
+
+
+def _clean_frame(tree: lxml.html.HtmlElement) -> None:
+    """Remove, in place, the page's frame: its landmarks, form controls and what ARIA marks as not content."""
+    landmarks = [
+        element for element in tree.iter(*LANDMARK_TAGS) if element.tag != "header" or not _in_article(element)
+    ]
+    _remove_unless_most(tree, landmarks)
+    _remove_unless_most(tree, tree.xpath(BOILERPLATE_XPATH))
+
+
 def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> bool:
-    """Remove, in place, what is never article text: hidden elements, landmarks and named furniture.
+    """Remove, in place, what is never article text inside the frame: hidden elements and named furniture.
 
     Readers' comments go too, unless keep_comments or unless they are the page's content: True then.
     """
     body = tree.find("body")
-    half = len(_text(body)) / 2 if body is not None else 0
-
-    def remove_unless_most(elements: list[lxml.html.HtmlElement]) -> None:
-        for element in elements:
-            # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
-            # furniture never holds most of it.
-            if element.getparent() is not None and len(_text(element)) <= half:
-                _remove(element)
-
-    remove_unless_most(
-        [element for element in tree.iter(*LANDMARK_TAGS) if element.tag != "header" or not _in_article(element)]
-    )
-    remove_unless_most(tree.xpath(BOILERPLATE_XPATH))
     furniture: list[lxml.html.HtmlElement] = []
     comments: list[lxml.html.HtmlElement] = []
     hidden: list[lxml.html.HtmlElement] = []
@@ -310,7 +319,7 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> bool:
             comments.append(element)
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
-    remove_unless_most(furniture)
+    _remove_unless_most(tree, furniture)
     for element in hidden:
         _remove(element)
     if _replies_are_content(body, comments):
@@ -461,16 +470,71 @@ ORDER_ATTRIBUTE = "data-text-mode-order"
 
 
 class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no type hints
-    """readability-lxml scoring a page that `_clean` has already cleaned.
+    """readability-lxml choosing the article's blocks on our parsed tree, without the work we would undo.
 
-    Its own `_parse` runs lxml's Cleaner over a copy of the whole page (scripts, styles, comments, event
-    handlers): about a sixth of its time, for nothing once `_clean` has run, since only readability's choice
-    of blocks is used and their content comes from our tree. It still gets a copy: it edits what it scores.
+    - Its own `_parse` runs lxml's Cleaner over a copy of the whole page (scripts, styles, comments, event
+      handlers): about a sixth of its time, for nothing once `_remove_never_text` has run. It still gets a
+      copy: it edits what it scores.
+    - `transform_misused_divs_into_paragraphs` asks whether a <div> holds blocks by serializing everything
+      under it to HTML and searching the string, for every <div>: quadratic in the depth of the page. The same
+      question is asked of the tree here.
     """
 
     def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         self.encoding = "utf-8"
         return copy.deepcopy(input)
+
+    def transform_misused_divs_into_paragraphs(self) -> None:
+        for div in self.html.findall(".//div"):
+            # A <div> with no block inside it is a paragraph written as a <div>.
+            if not any(_starts_block(element) for element in div.iterdescendants()):
+                div.tag = "p"
+        for div in self.html.findall(".//div"):
+            _wrap_loose_text(div)
+
+
+# readability's test for "holds a block": a tag name that starts like one of these (<p> also finds <pre>,
+# <param> and <picture>, as its regular expression over the serialized HTML does).
+READABILITY_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul")
+READABILITY_INLINE_TAGS = frozenset(
+    {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
+)
+
+
+def _starts_block(element: lxml.html.HtmlElement) -> bool:
+    return isinstance(element.tag, str) and element.tag.lower().startswith(READABILITY_BLOCK_PREFIXES)
+
+
+def _wrap_loose_text(div: lxml.html.HtmlElement) -> None:
+    """Put a <div>'s loose text and runs of inline elements into paragraphs of their own, and drop its <br>s."""
+    children = list(div)
+    paragraph = None
+    if div.text and div.text.strip():
+        paragraph = lxml.html.Element("p")
+        paragraph.text, div.text = div.text, None
+        div.insert(0, paragraph)
+    for child in children:
+        if child.tag == "br":
+            paragraph = None
+            continue
+        if (
+            child.tag not in READABILITY_INLINE_TAGS
+            or _starts_block(child)
+            or any(_starts_block(element) for element in child.iterdescendants())
+        ):
+            paragraph = None
+            continue
+        if paragraph is None:
+            paragraph = lxml.html.Element("p")
+            child.addprevious(paragraph)
+        paragraph.append(child)
+    for position, child in reversed(list(enumerate(div))):
+        if child.tail and child.tail.strip():
+            paragraph = lxml.html.Element("p")
+            paragraph.text, child.tail = child.tail, None
+            div.insert(position + 1, paragraph)
+        if child.tag == "br":
+            child.drop_tree()
 
 
 def _number_elements(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
