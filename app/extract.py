@@ -173,8 +173,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     _mark_footnotes(output)
     _author_lines(output)
     _drop_repeated_blocks(output)
-    _drop_repeated_lines(output)
-    _drop_status_messages(output)
+    _drop_repeated_and_status_lines(output)
     base = tree.find("head/base[@href]")
     base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
     _absolute_links(output, base_url)
@@ -707,16 +706,18 @@ MAX_REPEATED_LINE = 80
 LINE_TAGS = frozenset({*BLOCK_TAGS, *HEADING_TAGS, "dt", "dd", "span", "time", "a", "strong", "b"})
 
 
-def _drop_repeated_lines(root: lxml.html.HtmlElement) -> None:
-    """Drop a short line that repeats the line just before it, with the same links (never in tables or code)."""
+def _drop_repeated_and_status_lines(root: lxml.html.HtmlElement) -> None:
+    """Drop the lines that only say a widget is loading or failed to ("Loading...", "Captcha failed to load"),
+    and a short line that repeats the line just before it with the same links (never in tables or code)."""
     previous: tuple[str, tuple[str, ...]] | None = None
-    for element in list(root.iter(*LINE_TAGS)):
-        if not _is_line(element, root):
-            continue
-        if any(True for _ in element.iterancestors("table", "pre", "code")):
-            continue
+    for element in _lines(root):
         text = _text(element)
         if not text:
+            continue
+        if len(text) <= MAX_STATUS_MESSAGE and STATUS_MESSAGE_RE.match(text):
+            _remove(element)
+            continue
+        if any(True for _ in element.iterancestors("table", "pre", "code")):
             continue
         line = (text, tuple(link.get("href", "") for link in element.iter("a")))
         if line == previous and len(text) <= MAX_REPEATED_LINE:
@@ -725,12 +726,26 @@ def _drop_repeated_lines(root: lxml.html.HtmlElement) -> None:
         previous = line
 
 
-def _is_line(element: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
-    """Whether element is a whole line of text: no blocks inside it, and not a part of a paragraph."""
-    parent = element.getparent()
-    if parent is None or any(child.tag in BLOCK_TAGS for child in element.iterdescendants()):
-        return False
-    return parent is root or any(sibling.tag in BLOCK_TAGS for sibling in parent) or element.tag in BLOCK_TAGS
+def _lines(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The whole lines of text under root, in page order: elements with no block inside them that are not a
+    part of a paragraph (a link in a sentence). No line holds another."""
+    elements = [element for element in root.iter() if isinstance(element.tag, str)]
+    holds_block: set[lxml.html.HtmlElement] = set()
+    has_block_child: set[lxml.html.HtmlElement] = set()
+    for element in reversed(elements):  # children before their parents
+        parent = element.getparent()
+        if parent is not None and (element.tag in BLOCK_TAGS or element in holds_block):
+            holds_block.add(parent)
+            if element.tag in BLOCK_TAGS:
+                has_block_child.add(parent)
+    return [
+        element
+        for element in elements
+        if element.tag in LINE_TAGS
+        and element not in holds_block
+        and element is not root
+        and (element.getparent() is root or element.getparent() in has_block_child or element.tag in BLOCK_TAGS)
+    ]
 
 
 # What an app's widgets say until, or unless, their script has run: never the page's content.
@@ -741,16 +756,6 @@ STATUS_MESSAGE_RE = re.compile(
     re.IGNORECASE,
 )
 MAX_STATUS_MESSAGE = 80
-
-
-def _drop_status_messages(root: lxml.html.HtmlElement) -> None:
-    """Drop the lines that only say a widget is loading or failed to: "Loading...", "Captcha failed to load"."""
-    for element in list(root.iter(*LINE_TAGS)):
-        if not _is_line(element, root):
-            continue
-        text = _text(element)
-        if text and len(text) <= MAX_STATUS_MESSAGE and STATUS_MESSAGE_RE.match(text):
-            _remove(element)
 
 
 def _common_ancestor(elements: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:

@@ -74,12 +74,9 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
     title = _without_site(title or _text_of(tree.find(".//title")), headings, _site_names(site_name, url))
     if not title:
         title = next((heading for heading in headings if heading), "")
-    byline = _first(
-        [_names(item.get("author")) for item in items]
-        + [metas.get(name) for name in META_NAMES["byline"]]
-        + [_markup_byline(tree)],
-        reject=lambda value: value.startswith(("http://", "https://")),  # article:author is often a profile URL
-    )
+    declared = [_names(item.get("author")) for item in items] + [metas.get(name) for name in META_NAMES["byline"]]
+    # The markup is read only when nothing declares an author: it is the slow part.
+    byline = _first(declared, reject=_is_url) or _first([_markup_byline(tree)], reject=_is_url)
     published = _first(
         [item.get("datePublished") for item in items]
         + [metas.get(name) for name in META_NAMES["published"]]
@@ -106,6 +103,10 @@ def _first(values: list[Any], reject: Callable[[str], bool] | None = None) -> st
             if text and not (reject and reject(text)):
                 return text
     return ""
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))  # article:author is often a profile URL, not a name
 
 
 def _text(element: lxml.html.HtmlElement) -> str:
