@@ -142,7 +142,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     _clean_frame(tree)
     index = _number_elements(tree)
     summary = _Readability(tree, retry_length=0).summary(html_partial=True)
-    picked = _chosen_blocks(index, summary)
+    picked = _chosen_blocks(index, summary.element) if isinstance(summary, _Pick) else []
     replies = _clean(tree, keep_comments=discussion) or replies
     body = tree.find("body")
     if body is None or not _text(body):
@@ -483,6 +483,11 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
         self.encoding = "utf-8"
         return copy.deepcopy(input)
 
+    def get_clean_html(self) -> _Pick:
+        # readability's documented hook for what `summary` returns: the chosen element itself instead of its
+        # HTML, which we would only parse again to find its blocks.
+        return _Pick(self.html)
+
     def transform_misused_divs_into_paragraphs(self) -> None:
         for div in self.html.findall(".//div"):
             # A <div> with no block inside it is a paragraph written as a <div>.
@@ -490,6 +495,17 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
                 div.tag = "p"
         for div in self.html.findall(".//div"):
             _wrap_loose_text(div)
+
+
+class _Pick(str):
+    """readability's chosen element, carried through `summary` (which tests and measures its result as a string)."""
+
+    element: lxml.html.HtmlElement
+
+    def __new__(cls, element: lxml.html.HtmlElement) -> _Pick:
+        pick = super().__new__(cls, element.tag)
+        pick.element = element
+        return pick
 
 
 # readability's test for "holds a block": a tag name that starts like one of these (<p> also finds <pre>,
@@ -547,20 +563,27 @@ def _number_elements(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlEle
     return index
 
 
-def _chosen_blocks(index: dict[str, lxml.html.HtmlElement], summary: str) -> list[lxml.html.HtmlElement]:
+def _chosen_blocks(
+    index: dict[str, lxml.html.HtmlElement], fragment: lxml.html.HtmlElement
+) -> list[lxml.html.HtmlElement]:
     """The elements of the page that readability's summary came from, outermost first, in page order."""
-    fragment = parse_fragment(summary)
-    if fragment is None:
-        return []
+    # With no candidate at all readability answers with the whole body: it stands for the blocks in it.
+    whole_page = fragment if fragment.tag in ("body", "html") else None
     chosen: dict[int, lxml.html.HtmlElement] = {}
     seen: set[lxml.html.HtmlElement] = set()
     for element in fragment.iter():
+        if element is whole_page:
+            continue
         original = index.get(element.get(ORDER_ATTRIBUTE) or "") if isinstance(element.tag, str) else None
         if original is None or original in seen:
             continue
         parent = element.getparent()
         # A child that is still under its own parent came along with the parent.
-        if parent is not None and index.get(parent.get(ORDER_ATTRIBUTE) or "") is original.getparent():
+        if (
+            parent is not None
+            and parent is not whole_page
+            and index.get(parent.get(ORDER_ATTRIBUTE) or "") is original.getparent()
+        ):
             continue
         if any(ancestor in seen for ancestor in original.iterancestors()):
             continue
