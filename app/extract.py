@@ -139,11 +139,11 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     # xpath=True does the same with getpath(), which is quadratic in the number of siblings: 20,000 links
     # took 1.4 s there, against 0.03 s for this.) retry_length=0: no second, gentler pass (a whole re-parse)
     # when the first keeps little; the recovery below does that job.
-    _clean_frame(tree)
+    page_length = _clean_frame(tree, body)
     index = _number_elements(tree)
     summary = _Readability(tree, retry_length=0).summary(html_partial=True)
     picked = _chosen_blocks(index, summary.element) if isinstance(summary, _Pick) else []
-    replies = _clean(tree, keep_comments=discussion) or replies
+    replies = _clean(tree, keep_comments=discussion, page_length=page_length) or replies
     body = tree.find("body")
     if body is None or not _text(body):
         raise ExtractError("no readable text was found in the page")
@@ -269,27 +269,30 @@ def _remove_never_text(tree: lxml.html.HtmlElement) -> None:
         _remove(element)
 
 
-def _remove_unless_most(tree: lxml.html.HtmlElement, elements: list[lxml.html.HtmlElement]) -> None:
-    """Remove each of elements that holds no more than half of the page's text."""
-    body = tree.find("body")
-    half = len(_text(body)) / 2 if body is not None else 0
+def _remove_unless_most(elements: list[lxml.html.HtmlElement], page_length: int) -> None:
+    """Remove each of elements that holds no more than half of the page's text (page_length characters)."""
     for element in elements:
         # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
         # furniture never holds most of it.
-        if element.getparent() is not None and len(_text(element)) <= half:
+        if element.getparent() is not None and 2 * len(_text(element)) <= page_length:
             _remove(element)
 
 
-def _clean_frame(tree: lxml.html.HtmlElement) -> None:
-    """Remove, in place, the page's frame: its landmarks, form controls and what ARIA marks as not content."""
+def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> int:
+    """Remove, in place, the page's frame: its landmarks, form controls and what ARIA marks as not content.
+
+    Returns the length of the page's text before, which `_clean` measures furniture against too.
+    """
+    page_length = len(_text(body))
     landmarks = [
         element for element in tree.iter(*LANDMARK_TAGS) if element.tag != "header" or not _in_article(element)
     ]
-    _remove_unless_most(tree, landmarks)
-    _remove_unless_most(tree, tree.xpath(BOILERPLATE_XPATH))
+    _remove_unless_most(landmarks, page_length)
+    _remove_unless_most(tree.xpath(BOILERPLATE_XPATH), page_length)
+    return page_length
 
 
-def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> bool:
+def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int) -> bool:
     """Remove, in place, what is never article text inside the frame: hidden elements and named furniture.
 
     Readers' comments go too, unless keep_comments or unless they are the page's content: True then.
@@ -318,7 +321,7 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool) -> bool:
             comments.append(element)
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
-    _remove_unless_most(tree, furniture)
+    _remove_unless_most(furniture, page_length)
     for element in hidden:
         _remove(element)
     if _replies_are_content(body, comments):
