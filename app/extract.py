@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -11,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 from readability import Document
+from readability.readability import REGEXES as READABILITY_PATTERNS
 
 from app.errors import ExtractError, TooComplex
 from app.fetch import Page
@@ -86,7 +86,7 @@ MAX_ELEMENTS = 80_000
 
 
 def _check_size(tree: lxml.html.HtmlElement) -> None:
-    if next(itertools.islice(tree.iter(), MAX_ELEMENTS, None), None) is not None:
+    if tree.xpath("count(//*)") > MAX_ELEMENTS:
         raise TooComplex(f"the page has more than {MAX_ELEMENTS:,} elements")
 
 
@@ -490,6 +490,22 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
         # readability's documented hook for what `summary` returns: the chosen element itself instead of its
         # HTML, which we would only parse again to find its blocks.
         return _Pick(self.html)
+
+    def remove_unlikely_candidates(self) -> None:
+        # readability's test of every element's class and id, asked only of elements that have one: the
+        # others it skips after building and measuring the string of their (empty) names.
+        for element in self.html.xpath(".//*[@class or @id]"):
+            names = f"{element.get('class', '')} {element.get('id', '')}"
+            if (
+                READABILITY_PATTERNS["unlikelyCandidatesRe"].search(names)
+                and not READABILITY_PATTERNS["okMaybeItsACandidateRe"].search(names)
+                and element.tag not in ("html", "body")
+                and not element.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                and not element.xpath(
+                    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+                )
+            ):
+                element.drop_tree()
 
     def transform_misused_divs_into_paragraphs(self) -> None:
         for div in self.html.findall(".//div"):
