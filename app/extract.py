@@ -279,7 +279,7 @@ def _remove_unless_most(elements: list[lxml.html.HtmlElement], page_length: int)
 
 
 def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> int:
-    """Remove, in place, the page's frame: its landmarks, form controls and what ARIA marks as not content.
+    """Remove, in place, the page's frame (landmarks, form controls, what ARIA marks as not content) and what is hidden.
 
     Returns the length of the page's text before, which `_clean` measures furniture against too.
     """
@@ -289,26 +289,24 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
     ]
     _remove_unless_most(landmarks, page_length)
     _remove_unless_most(tree.xpath(BOILERPLATE_XPATH), page_length)
+    for element in tree.xpath("//body//*[@style]"):
+        # A reader never sees it, however much text it holds; a page that shows its text only by script
+        # gets it back from the second reading in `extract`.
+        if element.tag not in ("main", "article") and DISPLAY_NONE_RE.search(element.get("style", "")):
+            _remove(element)
     return page_length
 
 
 def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int) -> bool:
-    """Remove, in place, what is never article text inside the frame: hidden elements and named furniture.
+    """Remove, in place, what is never article text inside the frame: the elements named as furniture.
 
     Readers' comments go too, unless keep_comments or unless they are the page's content: True then.
     """
     body = tree.find("body")
     furniture: list[lxml.html.HtmlElement] = []
     comments: list[lxml.html.HtmlElement] = []
-    hidden: list[lxml.html.HtmlElement] = []
-    for element in tree.xpath("//body//*[@class or @id or @style]"):
+    for element in tree.xpath("//body//*[@class or @id]"):
         if element.tag in ("main", "article"):
-            continue
-        style = element.get("style")
-        if style and DISPLAY_NONE_RE.search(style):
-            # A reader never sees it, however much text it holds; a page that shows its text only by
-            # script gets it back from the second reading in `extract`.
-            hidden.append(element)
             continue
         names = f"{element.get('class', '')} {_component_id(element)}"
         if not ANY_NAME_RE.search(names):
@@ -322,8 +320,6 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
     _remove_unless_most(furniture, page_length)
-    for element in hidden:
-        _remove(element)
     if _replies_are_content(body, comments):
         return True
     for element in comments:
