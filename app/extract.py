@@ -810,17 +810,18 @@ def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
 
     Never tables: a table of names that are links (prize laureates, a squad) is the data itself.
     """
+    link_lengths = {link: len(_text(link)) for link in root.iter("a")}  # measured once, not for each ancestor
     for element in list(root.iter("ul", "ol", "div", "section")):
         if element.getparent() is None:
             continue
         previous = element.getprevious()
         if previous is not None and previous.tag in HEADING_TAGS:
             continue  # a list under its own heading is a section of the page: "See also", a list of laureates
-        text = _text(element)
-        if not text:
-            continue
         links = element.findall(".//a")
-        link_text = sum(len(_text(link)) for link in links)
+        if len(links) < 3:
+            continue
+        text = _text(element)
+        link_text = sum(link_lengths[link] for link in links)
         # Many links, almost all of the text, and short on average: navigation rather than a listing of items.
-        if len(links) >= 3 and link_text > 0.9 * len(text) and link_text / len(links) < 25:
+        if text and link_text > 0.9 * len(text) and link_text / len(links) < 25:
             _remove(element)
