@@ -615,18 +615,20 @@ def _own_text_length(element: lxml.html.HtmlElement) -> int:
 
 def _main_region(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     """The page's main region: <main> when there is one, else the smallest element holding most of the text."""
+    body_length = len(_text(body))
     for main in body.xpath(".//main|.//*[@role='main']"):
-        if len(_text(main)) >= 0.3 * len(_text(body)):
+        if len(_text(main)) >= 0.3 * body_length:
             return main
-    region = body
+    region, total = body, body_length
     while True:
-        total = len(_text(region))
-        children = [child for child in region if isinstance(child.tag, str)]
-        best = max(children, key=lambda child: len(_text(child)), default=None)
-        # Descend while one child holds most of the text: the chrome around it has already been removed.
-        if best is None or len(_text(best)) < 0.7 * total:
+        lengths = [(len(_text(child)), child) for child in region if isinstance(child.tag, str)]
+        if not lengths:
             return region
-        region = best
+        length, best = max(lengths, key=lambda pair: pair[0])
+        # Descend while one child holds most of the text: the chrome around it has already been removed.
+        if length < 0.7 * total:
+            return region
+        region, total = best, length
 
 
 BLOCK_TAGS = frozenset(
@@ -641,12 +643,13 @@ def _drop_repeated_blocks(root: lxml.html.HtmlElement) -> None:
     # see; a reader sees it once. Only groups (a block holding blocks) count: single lines, such as a
     # legend under each table, may rightly repeat.
     seen: dict[str, lxml.html.HtmlElement] = {}
+    groups = _holding_blocks(root)
 
     def walk(parent: lxml.html.HtmlElement) -> None:
         for child in list(parent):
             if child.tag not in BLOCK_TAGS:
                 continue
-            if any(grandchild.tag in BLOCK_TAGS for grandchild in child.iterdescendants()):
+            if child in groups:
                 text = _text(child)
                 if len(text) >= 40:
                     earlier = seen.get(text)
@@ -764,18 +767,22 @@ def _drop_repeated_and_status_lines(root: lxml.html.HtmlElement) -> None:
         previous = line
 
 
+def _holding_blocks(root: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """The elements under root (root included) that hold a block somewhere inside them."""
+    holding: set[lxml.html.HtmlElement] = set()
+    for element in reversed([element for element in root.iter() if isinstance(element.tag, str)]):
+        parent = element.getparent()  # children come before their parents in this order
+        if parent is not None and (element.tag in BLOCK_TAGS or element in holding):
+            holding.add(parent)
+    return holding
+
+
 def _lines(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """The whole lines of text under root, in page order: elements with no block inside them that are not a
     part of a paragraph (a link in a sentence). No line holds another."""
     elements = [element for element in root.iter() if isinstance(element.tag, str)]
-    holds_block: set[lxml.html.HtmlElement] = set()
-    has_block_child: set[lxml.html.HtmlElement] = set()
-    for element in reversed(elements):  # children before their parents
-        parent = element.getparent()
-        if parent is not None and (element.tag in BLOCK_TAGS or element in holds_block):
-            holds_block.add(parent)
-            if element.tag in BLOCK_TAGS:
-                has_block_child.add(parent)
+    holds_block = _holding_blocks(root)
+    has_block_child = {element.getparent() for element in elements if element.tag in BLOCK_TAGS}
     return [
         element
         for element in elements
