@@ -14,7 +14,8 @@ from readability.readability import REGEXES as READABILITY_PATTERNS
 
 from app.errors import ExtractError, TooComplex
 from app.fetch import Page
-from app.metadata import json_ld_items, page_metadata
+from app.metadata import WORD_RE, page_metadata
+from app.metadata import element_text as _text
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def extract(page: Page) -> Article:
         raise ExtractError("the page is empty")
     _check_size(tree)
     meta = page_metadata(tree, page.final_url)
-    discussion = _is_discussion(page.final_url, tree)
-    replies = discussion or _is_question_page(tree)
+    discussion = _is_discussion(page.final_url, tree, meta.types)
+    replies = discussion or _is_question_page(tree, meta.types)
     if _mostly_hidden(tree):
         _reveal(tree)
     try:
@@ -115,10 +116,6 @@ def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
         return lxml.html.fragment_fromstring(markup, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return None
-
-
-def _text(element: lxml.html.HtmlElement) -> str:
-    return " ".join(element.text_content().split())
 
 
 def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, replies: bool, title: str) -> str:
@@ -232,9 +229,6 @@ def _headline(body: lxml.html.HtmlElement, title: str) -> lxml.html.HtmlElement 
             return heading
         first = first if first is not None else heading
     return first
-
-
-WORD_RE = re.compile(r"\w+")
 
 
 # Never text a reader sees: scripts, styles and images drawn in markup.
@@ -366,7 +360,7 @@ HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def _slug(text: str) -> str:
-    return "-".join(re.findall(r"\w+", text.casefold().replace("_", " ")))
+    return "-".join(WORD_RE.findall(text.casefold().replace("_", " ")))
 
 
 # The URL shapes of forum software (phpBB, vBulletin, XenForo, Discourse, Invision, Vanilla). Not Q&A sites:
@@ -378,34 +372,24 @@ DISCUSSION_PATH_RE = re.compile(
 DISCUSSION_TYPES = frozenset({"discussionforumposting"})
 
 
-def _is_discussion(url: str, tree: lxml.html.HtmlElement) -> bool:
-    """Whether the page is a forum thread or a question with answers, where the replies are the content."""
+def _is_discussion(url: str, tree: lxml.html.HtmlElement, types: frozenset[str]) -> bool:
+    """Whether the page is a forum thread, where the replies are the content (types: its JSON-LD types)."""
     # The page's own canonical address: the one it was fetched from may be a mirror or a short link.
     for canonical in tree.xpath("//head/link[@rel='canonical']/@href|//head/meta[@property='og:url']/@content")[:1]:
         url = urljoin(url, str(canonical).strip())
     parts = urlsplit(url)
     if DISCUSSION_PATH_RE.search(parts.path + ("?" + parts.query if parts.query else "")):
         return True
-    for item in json_ld_items(tree):
-        kinds = item.get("@type")
-        for kind in kinds if isinstance(kinds, list) else [kinds]:
-            if isinstance(kind, str) and kind.lower() in DISCUSSION_TYPES:
-                return True
-    return False
+    return not DISCUSSION_TYPES.isdisjoint(types)
 
 
 QUESTION_TYPES = ("schema.org/QAPage", "schema.org/Question")
 
 
-def _is_question_page(tree: lxml.html.HtmlElement) -> bool:
+def _is_question_page(tree: lxml.html.HtmlElement, types: frozenset[str]) -> bool:
     """Whether the page is a question with its answers (Stack Exchange and its kind), by its schema.org types."""
-    for item in json_ld_items(tree):
-        kinds = item.get("@type")
-        if any(
-            isinstance(kind, str) and kind.lower() == "qapage"
-            for kind in (kinds if isinstance(kinds, list) else [kinds])
-        ):
-            return True
+    if "qapage" in types:
+        return True
     return any(str(kind).rstrip("/").endswith(QUESTION_TYPES) for kind in tree.xpath("//*[@itemtype]/@itemtype")[:50])
 
 

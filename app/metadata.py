@@ -23,6 +23,7 @@ class Metadata:
     published: str = ""
     lang: str = ""
     description: str = ""
+    types: frozenset[str] = frozenset()  # schema.org types of its JSON-LD items, lower-cased
 
 
 # schema.org types of a page that is one article, post or item; their JSON-LD describes the page itself.
@@ -63,7 +64,7 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
     """What the page says about itself: JSON-LD first, then meta tags, then its <title>, headings and bylines."""
     metas = _meta_values(tree)
     items = list(json_ld_items(tree))
-    headings = [_text(heading) for heading in tree.iter("h1", "h2")]
+    headings = [element_text(heading) for heading in tree.iter("h1", "h2")]
     site_name = _first(
         [_names(item.get("publisher")) for item in items] + [metas.get(name) for name in META_NAMES["site_name"]]
     )
@@ -92,6 +93,7 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
         published=date.group(1) if date else published,
         lang=lang.replace("_", "-").split(",")[0].strip(),
         description=_first([metas.get(name) for name in META_NAMES["description"]]),
+        types=frozenset(_types(items)),
     )
 
 
@@ -109,12 +111,13 @@ def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))  # article:author is often a profile URL, not a name
 
 
-def _text(element: lxml.html.HtmlElement) -> str:
+def element_text(element: lxml.html.HtmlElement) -> str:
+    """The element's text with its whitespace folded to single spaces."""
     return " ".join(element.text_content().split())
 
 
 def _text_of(element: lxml.html.HtmlElement | None) -> str:
-    return _text(element) if element is not None else ""
+    return element_text(element) if element is not None else ""
 
 
 def _meta_values(tree: lxml.html.HtmlElement) -> dict[str, str]:
@@ -218,8 +221,8 @@ def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
             ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
         )
         links = element.findall(".//a")
-        dated = len(links) == 1 and re.search(r"\d", _text(element).replace(_text(links[0]), ""))
-        name = _text(names[0] if names else links[0] if dated else element)
+        dated = len(links) == 1 and re.search(r"\d", element_text(element).replace(element_text(links[0]), ""))
+        name = element_text(names[0] if names else links[0] if dated else element)
         if 0 < len(name) <= MAX_BYLINE:
             return name
     return None
@@ -239,6 +242,12 @@ def _names(value: Any) -> str | None:
 
 
 CDATA_RE = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
+
+
+def _types(items: list[dict[str, Any]]) -> Iterator[str]:
+    for item in items:
+        kinds = item.get("@type")
+        yield from (kind.lower() for kind in (kinds if isinstance(kinds, list) else [kinds]) if isinstance(kind, str))
 
 
 def json_ld_items(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,4 +34,6 @@ def test_the_quality_benchmark_scores_a_few_pages_of_each_set() -> None:
         assert "| text-mode `extract()` -> JSON `text` field, in process | " in section.split("loses by > 0.3")[1]
     metadata = sections[1].split("| pipeline | title | title (strict) | byline | published |")[1].splitlines()[2]
     assert metadata.startswith("| text-mode `extract()` -> JSON `text` field, in process | ")
-    assert "/" in metadata  # counts such as 2/3 for each field
+    cells = [cell.strip() for cell in metadata.strip("|").split("|")[1:]]
+    assert len(cells) == 4 and all(re.fullmatch(r"\d+/\d+ \(\d+%\)|-", cell) for cell in cells), cells
+    assert cells[0] != "-"  # every Mozilla page has an expected title
