@@ -201,9 +201,11 @@ def normalize_host(raw: str) -> str:
         raise BadURL("the URL has no host")
     if ":" in host:
         try:
-            return str(ipaddress.IPv6Address(host.strip("[]")))
+            address = ipaddress.IPv6Address(host.strip("[]"))
         except ValueError:
             raise BadURL("the host is not a valid IPv6 address") from None
+        # Python 3.13 writes an IPv4-mapped address with its IPv4 part dotted, 3.11 in hex: one spelling for both.
+        return f"::ffff:{address.ipv4_mapped}" if address.ipv4_mapped else str(address)
     if any(c in host for c in "/\\@#?%[]") or any(ord(c) < 0x21 for c in host):
         raise BadURL("the host name is not valid")
     try:
