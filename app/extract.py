@@ -124,6 +124,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     discussion: a forum thread, whose comments are the content; replies: a thread or a question with answers,
     where readability's pick (one post) is never the whole of it.
     """
+    _resolve_images(tree)
     _remove_never_text(tree)
     body = tree.find("body")
     if body is None or not _text(body):
@@ -446,6 +447,103 @@ def _absolute_links(root: lxml.html.HtmlElement, base_url: str) -> None:
             element.set(name, urljoin(base_url, value.strip()))
         except ValueError:
             del element.attrib[name]
+
+
+# Where lazy-loading scripts keep an image's address until it scrolls into view, most common first; src then
+# holds a placeholder (a blank GIF, a blurred thumbnail) or nothing.
+LAZY_SOURCE_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-hi-res-src", "data-url")
+LAZY_SRCSET_ATTRIBUTES = ("data-srcset", "data-lazy-srcset", "srcset")
+# A file named for what it is, word by word ("blank.gif", "lazy_placeholder.gif", "spacer-1x1.png"): a
+# placeholder for the picture a script puts there later, never the picture.
+PLACEHOLDER_WORDS = frozenset({"blank", "spacer", "pixel", "placeholder", "transparent", "lazy", "loading", "empty"})
+PLACEHOLDER_PARTS = PLACEHOLDER_WORDS | {"image", "img", "white", "grey", "gray", "load", "clear", "px"}
+PLACEHOLDER_EXTENSIONS = frozenset({"gif", "png", "svg", "jpg", "jpeg", "webp"})
+SIZE_PART_RE = re.compile(r"\d+(?:x\d+)?")
+
+
+def _is_placeholder(url: str) -> bool:
+    """Whether url is no picture of the page: an inline data: URI, or a placeholder file."""
+    if url.lstrip()[:5].lower() == "data:":
+        return True
+    name = re.split(r"[?#]", url, maxsplit=1)[0].rsplit("/", 1)[-1].lower()
+    *parts, extension = re.split(r"[_.-]+", name)
+    if extension not in PLACEHOLDER_EXTENSIONS or not parts:
+        return False
+    if all(SIZE_PART_RE.fullmatch(part) for part in parts):
+        return "1x1" in parts or "1" in parts  # "1x1.gif"; "800x600.jpg" may well be a picture
+    return any(part in PLACEHOLDER_WORDS for part in parts) and all(
+        part in PLACEHOLDER_PARTS or SIZE_PART_RE.fullmatch(part) for part in parts
+    )
+
+
+def _resolve_images(tree: lxml.html.HtmlElement) -> None:
+    """Give each image its real address (lazy loading's, else the best of its srcset or <picture>'s sources,
+    else its <noscript> fallback's) and remove tracking pixels and placeholders that have none."""
+    for image in list(tree.iter("img")):
+        if any(image.get(name, "").strip().removesuffix("px") in ("0", "1") for name in ("width", "height")):
+            _remove(image)  # a tracking pixel or a spacer
+            continue
+        source = _image_source(image)
+        if source:
+            image.set("src", source)
+        elif "src" in image.attrib:
+            del image.attrib["src"]
+    for noscript in list(tree.iter("noscript")):
+        fallbacks = [image for image in noscript.iter("img") if image.get("src")]
+        if not fallbacks:
+            continue
+        # The lazy image the fallback stands in for: the one just before it, or its <picture>'s.
+        previous = noscript.getprevious()
+        if previous is not None and previous.tag in ("picture", "source"):
+            previous = next(previous.iter("img"), None)
+        if previous is not None and previous.tag == "img":
+            if not previous.get("src"):
+                previous.set("src", fallbacks[0].get("src", ""))
+                if not previous.get("alt") and fallbacks[0].get("alt"):
+                    previous.set("alt", fallbacks[0].get("alt", ""))
+        elif sum(1 for _ in noscript.getparent().iter("img")) == len(fallbacks):
+            # No script-drawn image beside it: the fallback is the only picture there is.
+            noscript.addprevious(fallbacks[0])
+
+
+def _image_source(image: lxml.html.HtmlElement) -> str:
+    """The address of image's real picture, or "" when it has none but a placeholder."""
+    for name in LAZY_SOURCE_ATTRIBUTES:
+        value = str(image.get(name, "")).strip()
+        if value and not _is_placeholder(value):
+            return value
+    source = str(image.get("src", "")).strip()
+    if source and not _is_placeholder(source):
+        return source
+    # libxml2 does not know <source> is empty, and nests what follows it inside: look up, then down.
+    picture = next(image.iterancestors("picture"), None)
+    sources = list(picture.iter("source")) if picture is not None else []
+    for srcset in [image.get(name, "") for name in LAZY_SRCSET_ATTRIBUTES] + [
+        source.get(name, "") for source in sources for name in LAZY_SRCSET_ATTRIBUTES
+    ]:
+        best = _largest_candidate(srcset)
+        if best:
+            return best
+    return ""
+
+
+def _largest_candidate(srcset: str) -> str:
+    """The srcset candidate with the largest width or density descriptor (HTML's image candidate strings)."""
+    best, best_size = "", -1.0
+    for candidate in SRCSET_CANDIDATE_RE.finditer(srcset):
+        url, descriptor = candidate.group("url").rstrip(","), candidate.group("descriptor") or "1x"
+        if _is_placeholder(url):
+            continue
+        number = SRCSET_SIZE_RE.match(descriptor)  # "640w" or "2x": a srcset uses one kind throughout
+        size = float(number.group(1)) if number else 0.0
+        if size > best_size:
+            best, best_size = url, size
+    return best
+
+
+# One candidate of a srcset: a URL (no whitespace), then an optional descriptor up to the next comma.
+SRCSET_CANDIDATE_RE = re.compile(r"[\s,]*(?P<url>[^\s,][^\s]*)(?:\s+(?P<descriptor>[^,]*))?")
+SRCSET_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[wx]\s*$")
 
 
 ORDER_ATTRIBUTE = "data-text-mode-order"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
 from app.errors import ExtractError
@@ -203,3 +204,48 @@ def test_the_byline_and_date_can_come_from_the_markup(markup: str, byline: str, 
     html = f"<html><head><title>Owls at night</title></head><body><article>{markup}{PROSE}</article></body></html>"
     article = extract(page_of(html))
     assert (article.byline, article.published) == (byline, published)
+
+
+def image_sources(html: str) -> list[str]:
+    """The src of every image in the article extracted from a page of PROSE around html."""
+    article = extract(page_of(f"<html><body><article><h1>Pictures</h1>{PROSE}{html}{PROSE}</article></body></html>"))
+    return [str(image.get("src")) for image in lxml.html.fragment_fromstring(article.html).iter("img")]
+
+
+BLANK_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+@pytest.mark.parametrize(
+    ("html", "sources"),
+    [
+        (
+            f'<p><img src="{BLANK_GIF}" data-src="/photos/owl.jpg" alt="An owl"></p>',
+            ["https://example.com/photos/owl.jpg"],
+        ),
+        ('<p><img src="/static/lazy_placeholder.gif" data-lazy-src="/owl.jpg"></p>', ["https://example.com/owl.jpg"]),
+        ('<p><img data-original="/owl.jpg" alt="An owl"></p>', ["https://example.com/owl.jpg"]),
+        ('<p><img src="/small.jpg" data-src="/large.jpg"></p>', ["https://example.com/large.jpg"]),  # the script's wins
+        (
+            '<p><img srcset="/owl-320.jpg 320w, /owl-1280.jpg 1280w, /owl-640.jpg 640w"></p>',
+            ["https://example.com/owl-1280.jpg"],
+        ),
+        ('<p><img src="/blank.gif" data-srcset="/owl.jpg 1x, /owl@2x.jpg 2x"></p>', ["https://example.com/owl@2x.jpg"]),
+        (
+            '<picture><source srcset="/owl.webp 1x, /owl-2x.webp 2x" type="image/webp"><img alt="An owl"></picture>',
+            ["https://example.com/owl-2x.webp"],
+        ),
+        (
+            '<p><img class="lazyload" alt="An owl"><noscript><img src="/owl.jpg"></noscript></p>',
+            ["https://example.com/owl.jpg"],
+        ),
+        ('<p><noscript><img src="/owl.jpg" alt="An owl"></noscript></p>', ["https://example.com/owl.jpg"]),
+        # A script's image beside its <noscript> copy: one picture, not two.
+        ('<p><img data-src="/owl.jpg"><noscript><img src="/owl.jpg"></noscript></p>', ["https://example.com/owl.jpg"]),
+        ('<p><img src="/photos/clear-sky.jpg"></p>', ["https://example.com/photos/clear-sky.jpg"]),  # a real name
+        (f'<p><img src="{BLANK_GIF}" alt="An owl"></p>', ["None"]),  # a placeholder and nothing else: no address
+        ('<p><img src="https://tracker.example/p.gif?id=7" width="1" height="1"></p>', []),  # a tracking pixel
+        ('<p><noscript><img src="https://tracker.example/tr?ev=view" height="1" width="1"></noscript></p>', []),
+    ],
+)
+def test_lazy_images_get_their_real_address_and_placeholders_none(html: str, sources: list[str]) -> None:
+    assert image_sources(html) == sources
