@@ -88,3 +88,9 @@ class TooComplex(ExtractError):
     code = "too_complex"
     title = "The page is too complex"
     hint = "The page has more elements than text-mode reads; try a simpler version of it (print or mobile)."
+
+
+class BlockedBySite(FetchError):
+    code = "blocked_by_site"
+    title = "Blocked by the site"
+    hint = "The site lets only browsers it has checked through; open the page in a browser, or try again later."

@@ -12,9 +12,10 @@ import lxml.html
 from readability import Document
 from readability.readability import REGEXES as READABILITY_PATTERNS
 
-from app.errors import ExtractError, TooComplex
+from app.challenge import MAX_CHALLENGE_TEXT, bot_check
+from app.errors import BlockedBySite, ExtractError, TooComplex
 from app.fetch import Page
-from app.metadata import WORD_RE, page_metadata
+from app.metadata import WORD_RE, Metadata, page_metadata
 from app.metadata import element_text as _text
 
 
@@ -48,26 +49,13 @@ def extract(page: Page) -> Article:
     meta = page_metadata(tree, page.final_url)
     discussion = _is_discussion(page.final_url, tree, meta.types)
     replies = discussion or _is_question_page(tree, meta.types)
-    if _mostly_hidden(tree):
-        _reveal(tree)
     try:
-        body_html = _readable_body(tree, page.final_url, discussion=discussion, replies=replies, title=meta.title)
+        body_html = _body_html(tree, page, meta, discussion=discussion, replies=replies)
     except ExtractError:
-        # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
-        # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
-        tree = parse_html(page.text)  # a fresh tree: the first attempt removed what is now wanted
-        if tree is None:
-            raise
-        _reveal(tree)
-        try:
-            body_html = _readable_body(tree, page.final_url, discussion=discussion, replies=replies, title=meta.title)
-        except ExtractError:
-            # A page built wholly by scripts: its description is all the text a reader can have.
-            if not meta.description:
-                raise
-            paragraph = lxml.html.Element("p")
-            paragraph.text = meta.description
-            body_html = str(lxml.html.tostring(paragraph, encoding="unicode"))
+        _refuse_bot_check(page)
+        raise
+    if len(body_html) <= MAX_CHALLENGE_HTML:
+        _refuse_bot_check(page)
     return Article(
         url=page.url,
         final_url=page.final_url,
@@ -78,6 +66,41 @@ def extract(page: Page) -> Article:
         lang=meta.lang,
         html=body_html,
     )
+
+
+def _body_html(tree: lxml.html.HtmlElement, page: Page, meta: Metadata, *, discussion: bool, replies: bool) -> str:
+    """The article as HTML; failing that, the text the page shows only after scripts run, or its description."""
+    if _mostly_hidden(tree):
+        _reveal(tree)
+    try:
+        return _readable_body(tree, page.final_url, discussion=discussion, replies=replies, title=meta.title)
+    except ExtractError:
+        # Some pages keep all their text where a browser shows it only after scripts run: Discourse's crawler
+        # view in <noscript>, React's streamed HTML in <div hidden>. Read those before giving up.
+        tree = parse_html(page.text)  # a fresh tree: the first attempt removed what is now wanted
+        if tree is None:
+            raise
+        _reveal(tree)
+        try:
+            return _readable_body(tree, page.final_url, discussion=discussion, replies=replies, title=meta.title)
+        except ExtractError:
+            # A page built wholly by scripts: its description is all the text a reader can have.
+            if not meta.description:
+                raise
+            paragraph = lxml.html.Element("p")
+            paragraph.text = meta.description
+            return str(lxml.html.tostring(paragraph, encoding="unicode"))
+
+
+# An article this short in HTML may be a bot check's few lines: only then is the page's markup searched for one.
+MAX_CHALLENGE_HTML = 4 * MAX_CHALLENGE_TEXT
+
+
+def _refuse_bot_check(page: Page) -> None:
+    """Raise BlockedBySite when the page is a bot check's, not the article (its headers were read by fetch)."""
+    vendor = bot_check(page.status, {}, page.text)
+    if vendor:
+        raise BlockedBySite(f"the site answered with a bot check instead of the page ({vendor})")
 
 
 # Reading takes time in proportion to the elements (about 65 ms per 1,000 on a Lambda-sized core): a page of

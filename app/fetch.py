@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import ipaddress
 import logging
 import re
@@ -25,8 +26,10 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from app.challenge import CHALLENGE_STATUSES, MAX_CHALLENGE_BYTES, bot_check
 from app.errors import (
     BadURL,
+    BlockedBySite,
     BlockedDestination,
     FetchError,
     TooLarge,
@@ -497,7 +500,11 @@ def _read_page(
 ) -> Page:
     status = response.status_code
     if status >= 400 or status < 200:
+        _refuse_bot_check(response, policy=policy, watchdog=watchdog)
         raise UpstreamStatus(f"the site answered {status}", upstream_status=status)
+    vendor = bot_check(status, response.headers, "")  # its headers; a small page's markup is read by extract
+    if vendor:
+        raise BlockedBySite(f"the site answered with a bot check instead of the page ({vendor})")
     if status in REDIRECT_STATUSES:
         raise FetchError(f"the site answered {status} without a Location to follow")
     mime, header_charset = _content_type(response.headers.get("Content-Type", ""))
@@ -523,6 +530,20 @@ def _read_page(
         is_html=mime not in TEXT_TYPES,
         elapsed_ms=(time.monotonic() - start) * 1000,
     )
+
+
+def _refuse_bot_check(response: requests.Response, *, policy: Policy, watchdog: Watchdog) -> None:
+    """Raise BlockedBySite when an error answer is a bot check's page; read no more of it than one can be."""
+    if response.status_code not in CHALLENGE_STATUSES and not bot_check(response.status_code, response.headers, ""):
+        return
+    try:
+        limit = dataclasses.replace(policy, max_bytes=min(policy.max_bytes, MAX_CHALLENGE_BYTES))
+        markup = _read_body(response, policy=limit, watchdog=watchdog, sniff=False).decode("utf-8", "replace")
+    except FetchError:
+        return  # too large to be one, or cut short: the status says what there is to say
+    vendor = bot_check(response.status_code, response.headers, markup)
+    if vendor:
+        raise BlockedBySite(f"the site answered {response.status_code} with a bot check instead of the page ({vendor})")
 
 
 def _readable_type(mime: str) -> bool:
