@@ -94,3 +94,9 @@ class BlockedBySite(FetchError):
     code = "blocked_by_site"
     title = "Blocked by the site"
     hint = "The site lets only browsers it has checked through; open the page in a browser, or try again later."
+
+
+class NoMatch(ExtractError):
+    code = "selector_matched_nothing"
+    title = "Nothing matched the selector"
+    hint = "Check the selector against the page's HTML; it is matched before any script runs."

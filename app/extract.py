@@ -13,10 +13,11 @@ from readability import Document
 from readability.readability import REGEXES as READABILITY_PATTERNS
 
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
-from app.errors import BlockedBySite, ExtractError, TooComplex
+from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
 from app.fetch import Page
 from app.metadata import WORD_RE, Metadata, page_metadata
 from app.metadata import element_text as _text
+from app.selectors import Selector, matches
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,12 @@ class Article:
     plain: bool = False
 
 
-def extract(page: Page) -> Article:
-    """Return the article in page, or raise ExtractError when nothing readable is there."""
+def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None = None) -> Article:
+    """Return the article in page, or raise ExtractError when nothing readable is there.
+
+    keep: the article is what these selectors match, in page order, and readability is not asked; remove:
+    what these match is gone before anything else is read.
+    """
     if not page.is_html:
         text = page.text.strip()
         if not text:
@@ -46,11 +51,17 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise ExtractError("the page is empty")
     _check_size(tree)
+    if remove is not None:
+        for element in matches(remove, tree):
+            _remove(element)
     meta = page_metadata(tree, page.final_url)
     discussion = _is_discussion(page.final_url, tree, meta.types)
     replies = discussion or _is_question_page(tree, meta.types)
     try:
-        body_html = _body_html(tree, page, meta, discussion=discussion, replies=replies)
+        if keep is not None:
+            body_html = _selected_body(tree, page.final_url, keep)
+        else:
+            body_html = _body_html(tree, page, meta, discussion=discussion, replies=replies)
     except ExtractError:
         _refuse_bot_check(page)
         raise
@@ -180,6 +191,24 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
         replies or not _under_headline(body, chosen, chosen_length, title)
     ):
         chosen = [_common_ancestor([region, *chosen])]
+    return _assembled(tree, final_url, chosen, chosen_by_reader=False)
+
+
+def _selected_body(tree: lxml.html.HtmlElement, final_url: str, keep: Selector) -> str:
+    """The article as HTML: the outermost elements keep matches, whole, in page order."""
+    _resolve_images(tree)
+    _remove_never_text(tree)
+    chosen = matches(keep, tree)
+    if not chosen:
+        raise NoMatch(f"the selector {keep.css[:200]!r} matched nothing in the page")
+    return _assembled(tree, final_url, chosen, chosen_by_reader=True)
+
+
+def _assembled(
+    tree: lxml.html.HtmlElement, final_url: str, chosen: list[lxml.html.HtmlElement], *, chosen_by_reader: bool
+) -> str:
+    """The chosen blocks as one HTML fragment, laid out for reading; what a reader chose keeps its links and
+    repeats (the rules that drop a page's menus and copies judge what readability chose, not a reader)."""
     output = lxml.html.fragment_fromstring("<div></div>")
     for previous, block in zip([None, *chosen], chosen, strict=False):
         # Blocks from different places of the page are different posts (a question and its answers): a rule
@@ -189,17 +218,21 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
         output.append(copy.deepcopy(block))
     for element in output.iter():
         element.attrib.pop(ORDER_ATTRIBUTE, None)
-    _drop_link_lists(output)
+    if not chosen_by_reader:
+        _drop_link_lists(output)
     _drop_heading_controls(output)
     _mark_footnotes(output)
     _author_lines(output)
-    _drop_repeated_blocks(output)
-    _drop_repeated_and_status_lines(output)
+    if not chosen_by_reader:
+        _drop_repeated_blocks(output)
+        _drop_repeated_and_status_lines(output)
     base = tree.find("head/base[@href]")
     base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
     _absolute_links(output, base_url)
     if not _text(output):
-        raise ExtractError("no readable text was found in the page")
+        raise ExtractError(
+            "no readable text was found in " + ("what the selector matched" if chosen_by_reader else "the page")
+        )
     return str(lxml.html.tostring(output, encoding="unicode"))
 
 
