@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +18,8 @@ from app.cache import ENTRY_OVERHEAD, Entry, MemoryCache, SingleFlight, Timings
 from tests.samples import OWLS as ARTICLE
 
 SERVICE = "/default/text-mode"
+MISS_STAGES = ["cache:miss", "fetch", "extract", "render", "cache:store", "total"]
+WAITED_STAGES = ["cache:miss", "cache:waited for the same page", "render", "cache:store", "total"]
 
 
 class Clock:
@@ -101,9 +102,7 @@ def test_single_flight_runs_one_call_for_callers_that_arrive_meanwhile() -> None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = [pool.submit(flights.run, "https://a.example/", slow) for _ in range(8)]
-        while not calls:
-            time.sleep(0.01)
-        time.sleep(0.2)  # let the other seven reach the flight
+        assert flights.wait_for_waiters("https://a.example/", 7, timeout=10)  # the other seven joined the call
         release.set()
         results = [future.result(timeout=10) for future in futures]
     assert len(calls) == 1
@@ -113,18 +112,39 @@ def test_single_flight_runs_one_call_for_callers_that_arrive_meanwhile() -> None
 def test_single_flight_hands_the_error_to_every_waiter_and_keeps_nothing() -> None:
     flights = SingleFlight()
     release = threading.Event()
+    calls = []
 
     def failing() -> str:
+        calls.append(1)
         release.wait(10)
         raise ValueError("origin down")
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = [pool.submit(flights.run, "k", failing) for _ in range(3)]
-        time.sleep(0.2)
+        assert flights.wait_for_waiters("k", 2, timeout=10)
         release.set()
         errors = [future.exception(timeout=10) for future in futures]
-    assert [str(error) for error in errors] == ["origin down"] * 3
+    assert len(calls) == 1  # the origin was asked once; each waiter got that one failure
+    assert errors[0] is errors[1] is errors[2]
+    assert str(errors[0]) == "origin down"
     assert flights.run("k", lambda: "fresh") == ("fresh", False)
+
+
+def test_single_flight_keeps_keys_apart() -> None:
+    flights = SingleFlight()
+    release = threading.Event()
+
+    def held() -> str:
+        release.wait(10)
+        return "a"
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(flights.run, "a", held)
+        try:
+            assert flights.run("b", lambda: "b") == ("b", False)  # not held up by the call for "a"
+        finally:
+            release.set()
+        assert first.result(timeout=10) == ("a", False)
 
 
 def test_timings_record_a_stage_that_raises() -> None:
@@ -136,14 +156,16 @@ def test_timings_record_a_stage_that_raises() -> None:
     assert server_timing(timings.header())["cache:hit"] == "1.2"
 
 
-def counted_article(httpserver: HTTPServer, path: str, *, delay: float = 0.0) -> Callable[[], int]:
-    """Serve the owls article at path; return a function telling how many times the origin was asked."""
+def counted_article(
+    httpserver: HTTPServer, path: str, *, hold: Callable[[], object] | None = None
+) -> Callable[[], int]:
+    """Serve the owls article at path (after hold() returns, if given); return how many times the origin was asked."""
     hits = []
 
     def handler(request: Request) -> WerkzeugResponse:
         hits.append(request.path)
-        if delay:
-            time.sleep(delay)
+        if hold is not None:
+            hold()
         return WerkzeugResponse(ARTICLE, content_type="text/html; charset=utf-8")
 
     httpserver.expect_request(path).respond_with_handler(handler)
@@ -278,8 +300,10 @@ def test_cache_none_fetches_every_time(httpserver: HTTPServer) -> None:
 
 
 def test_a_burst_for_one_page_fetches_it_once(app: Flask, httpserver: HTTPServer) -> None:
-    origin_hits = counted_article(httpserver, "/popular", delay=1.0)
     url = httpserver.url_for("/popular")
+    flights = app.extensions["text_mode_cache"].flights
+    # The origin answers once the nine other requests are waiting for its fetch.
+    origin_hits = counted_article(httpserver, "/popular", hold=lambda: flights.wait_for_waiters(url, 9, timeout=10))
 
     def ask(_: int) -> tuple[int, bytes, str]:
         response = app.test_client().get(SERVICE, query_string={"url": url, "width": "60"})
@@ -290,8 +314,8 @@ def test_a_burst_for_one_page_fetches_it_once(app: Flask, httpserver: HTTPServer
     assert origin_hits() == 1
     assert {(status, body) for status, body, _ in answers} == {answers[0][:2]}
     assert answers[0][0] == 200
-    waited = [timing for _, _, timing in answers if "cache:waited for the same page" in server_timing(timing)]
-    assert 1 <= len(waited) <= 9  # the leader fetched; the others waited for it or found its answer cached
+    stages = sorted(list(server_timing(timing)) for _, _, timing in answers)
+    assert stages == sorted([MISS_STAGES] + [WAITED_STAGES] * 9)
 
 
 def test_the_cache_is_the_apps_own(httpserver: HTTPServer) -> None:
