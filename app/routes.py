@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -239,7 +239,7 @@ def service() -> Response:
         render=lambda article: _render(article, options),
         timings=timings,
     )
-    return _cacheable(answer, options, ttl=cache.ttl)
+    return _cacheable(answer, options, ttl=cache.ttl, now=cache.clock())
 
 
 def _host_for_log(url: str) -> str:
@@ -272,8 +272,11 @@ def _variant(options: Options) -> str:
     return repr(replace(options, url=echoed))
 
 
-def _cacheable(answer: Answer, options: Options, *, ttl: float) -> Response:
-    """A success with its ETag and freshness, or 304 when If-None-Match names the same bytes."""
+def _cacheable(answer: Answer, options: Options, *, ttl: float, now: float) -> Response:
+    """A success with its validators and freshness, or 304 when If-None-Match or If-Modified-Since says unchanged.
+
+    The ETag is a hash of the bytes; Last-Modified is when these bytes were made (the cache's clock, as `now`).
+    """
     entry = answer.entry
     if options.format == "html":
         response = html_response(entry.body)
@@ -281,10 +284,11 @@ def _cacheable(answer: Answer, options: Options, *, ttl: float) -> Response:
         response = Response(entry.body, content_type=entry.content_type)
     response.headers["Cache-Control"] = f"public, max-age={ttl:.0f}"
     response.set_etag(entry.etag)
+    response.last_modified = datetime.fromtimestamp(entry.stored_at, UTC)
     response.vary.add("Accept")  # without format=, the Accept header chose the representation
     if answer.how == "hit":
-        response.age = timedelta(seconds=max(0, int(time.time() - entry.stored_at)))
-    response.make_conditional(request)  # in place; it returns the response typed as werkzeug's
+        response.age = timedelta(seconds=max(0, int(now - entry.stored_at)))
+    response.make_conditional(request)  # in place; RFC 9110 13.2.2: If-None-Match, when sent, outranks the date
     return response
 
 
