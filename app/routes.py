@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from app.cache import Answer, ResultCache, Timings
-from app.errors import BadRequest, TextModeError, UpstreamStatus
+from app.errors import BadRequest, MethodNotAllowed, NotFound, TextModeError, UpstreamStatus
 from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ MEDIA_TYPES = {
     "application/json": "json",
     "text/html": "html",
 }
+# The only methods served; anything else, OPTIONS included (Flask would answer it itself), is a 405.
+METHODS = ["GET", "HEAD"]
 TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 LAMBDA_MARGIN = 2.0  # seconds a Lambda invocation keeps back for extraction, rendering and the reply
@@ -209,7 +211,7 @@ Home page: {base}/
 """
 
 
-@bp.route("/text-mode", methods=["GET", "HEAD"])
+@bp.route("/text-mode", methods=METHODS, provide_automatic_options=False)
 def service() -> Response:
     """Fetch the page named by `url`, find its article and answer in the format asked for."""
     options = parse_options(_raw_query())
@@ -292,7 +294,7 @@ def _cacheable(answer: Answer, options: Options, *, ttl: float, now: float) -> R
     return response
 
 
-@bp.route("/", methods=["GET", "HEAD"])
+@bp.route("/", methods=METHODS, provide_automatic_options=False)
 def home() -> Response:
     """The home page for browsers: what text-mode is and a form to use it."""
     return html_response(home_page(base=_base(), banner=banner()))
@@ -326,8 +328,12 @@ def _target() -> str:
     return (split_query(_raw_query())[0] or "").strip()
 
 
-def error_response(error: TextModeError) -> Response:
-    """The one place an error becomes an answer: plain text, or problem+json when JSON was asked for."""
+def error_response(error: TextModeError, *, plain: str | None = None) -> Response:
+    """The one place an error becomes an answer: plain text, an HTML page, or problem+json when JSON was asked for.
+
+    plain is the text form, `Error: <detail>` and the hint unless given (404 and 405 name what was asked for).
+    """
+    plain = plain or f"Error: {error.detail}\n{error.hint}\n"
     if _wants_json():
         problem = {
             "type": f"urn:text-mode:error:{error.code}",
@@ -339,16 +345,28 @@ def error_response(error: TextModeError) -> Response:
         }
         response = Response(json.dumps(problem, ensure_ascii=False) + "\n", content_type="application/problem+json")
     elif _wants_html():
-        message = f"Error: {error.detail}\n{error.hint}\n"
-        page = error_page(base=_base(), status=error.status, title=error.title, message=message, url=_target())
+        page = error_page(base=_base(), status=error.status, title=error.title, message=plain, url=_target())
         response = html_response(page)
     else:
-        response = Response(f"Error: {error.detail}\n{error.hint}\n", content_type=TEXT)
+        response = Response(plain, content_type=TEXT)
     response.status_code = error.status
     response.headers["Cache-Control"] = "no-store"
     if isinstance(error, UpstreamStatus):
         response.headers["X-Upstream-Status"] = str(error.upstream_status)
     return response
+
+
+def _routing_error(error: HTTPException) -> TextModeError:
+    """What werkzeug's routing refused (no such path, another method, a missing slash), as one of our errors."""
+    if error.code == 404:
+        return NotFound(
+            f"Not found: {request.path}", hint=f"The home page is at {_base()}/ and the service at {_base()}/text-mode"
+        )
+    if error.code == 405:
+        return MethodNotAllowed(f"Method not allowed: {request.method} {request.path}")
+    other = TextModeError(f"{error.code} {error.name}", hint="")
+    other.status, other.code, other.title = error.code or 500, f"http_{error.code}", error.name
+    return other
 
 
 def register_app_handlers(app: Flask) -> None:
@@ -357,7 +375,7 @@ def register_app_handlers(app: Flask) -> None:
 
     if prefix:
 
-        @app.route("/", methods=["GET", "HEAD"])
+        @app.route("/", methods=METHODS, provide_automatic_options=False)
         def root() -> Any:
             return redirect(prefix + "/", code=302)
 
@@ -369,26 +387,13 @@ def register_app_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> Response:
-        status = error.code or 500
-        if status == 404:
+        if error.code == 404:
             log.info("Not found %s", request.path)
-            detail = f"Not found: {request.path}"
-            hint = f"The home page is at {_base()}/ and the service at {_base()}/text-mode"
-        elif status == 405:
-            detail = f"Method not allowed: {request.method} {request.path}"
-            hint = "Use GET (or HEAD)."
-        else:
-            detail, hint = f"{status} {error.name}", ""
-        if _wants_html():
-            page = error_page(base=_base(), status=status, title=error.name, message=f"{detail}\n{hint}\n")
-            response = html_response(page, status=status)
-        else:
-            response = Response(f"{detail}\n{hint}\n", status=status, content_type=TEXT)
-        response.headers["Cache-Control"] = "no-store"
-        for name in ("Allow", "Location"):
-            value = error.get_response().headers.get(name)
-            if value:
-                response.headers[name] = value
+        routing = _routing_error(error)
+        response = error_response(routing, plain=f"{routing.detail}\n{routing.hint}\n")
+        allowed = getattr(error, "valid_methods", None)  # werkzeug's, from a set: sorted for one spelling
+        if allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
     @app.errorhandler(Exception)

@@ -26,6 +26,8 @@ ARTICLE = (
     + b"</article><footer>All rights reserved</footer></body></html>"
 )
 
+TEXT = "text/plain; charset=utf-8"
+PROBLEM = "application/problem+json"
 # What a browser sends: it prefers HTML, and takes anything.
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -171,29 +173,72 @@ def test_empty_url_gives_the_usage(client: FlaskClient) -> None:
     assert "How it works" in client.get("/default/text-mode?url=").text
 
 
-def test_home_root_redirect_and_not_found(client: FlaskClient) -> None:
+def test_the_home_page_and_the_root_redirect() -> None:
+    client = create_app({"TESTING": True}).test_client()
     home = client.get("/default/")
     assert (home.status_code, home.content_type) == (200, "text/html; charset=utf-8")
     root = client.get("/")
     assert (root.status_code, root.headers["Location"]) == (302, "/default/")
-    missing = client.get("/default/nope")
-    assert missing.status_code == 404
-    assert missing.content_type == "text/plain; charset=utf-8"
-    assert missing.text.startswith("Not found: /default/nope\n")
-    assert "http://localhost/default/" in missing.text
 
 
-def test_wrong_method_is_405_in_plain_text(client: FlaskClient) -> None:
-    response = client.post("/default/text-mode")
-    assert response.status_code == 405
-    assert response.content_type == "text/plain; charset=utf-8"
-    assert "GET" in response.headers["Allow"]
+@pytest.mark.parametrize(
+    ("prefix", "served", "missing"),
+    [
+        ("", ["/text-mode", "/"], ["/default/text-mode", "/default/"]),
+        ("/Prod", ["/Prod/text-mode", "/Prod/"], ["/default/text-mode", "/text-mode"]),
+    ],
+)
+def test_the_prefix_is_configurable(prefix: str, served: list[str], missing: list[str]) -> None:
+    client = create_app({"TESTING": True, "PREFIX": prefix}).test_client()
+    assert [client.get(path).status_code for path in served] == [200, 200]
+    assert [client.get(path).status_code for path in missing] == [404, 404]
+    root = client.get("/")
+    assert (root.status_code, root.headers.get("Location")) == ((200, None) if not prefix else (302, f"{prefix}/"))
 
 
-def test_the_prefix_is_configurable() -> None:
-    client = create_app({"PREFIX": "", "ALLOW_PRIVATE": True}).test_client()
-    assert client.get("/text-mode").status_code == 200
-    assert client.get("/").status_code == 200
+HOME_HINT = "The home page is at http://localhost/default/ and the service at http://localhost/default/text-mode"
+
+
+def not_found(path: str) -> dict[str, object]:
+    return {"type": "urn:text-mode:error:not_found", "title": "Not found", "status": 404,
+            "detail": f"Not found: {path}", "code": "not_found", "hint": HOME_HINT}  # fmt: skip
+
+
+def not_allowed(method: str, path: str) -> dict[str, object]:
+    return {"type": "urn:text-mode:error:method_not_allowed", "title": "Method not allowed", "status": 405,
+            "detail": f"Method not allowed: {method} {path}", "code": "method_not_allowed",
+            "hint": "Use GET (or HEAD)."}  # fmt: skip
+
+
+ROUTING_ERRORS = [
+    ("GET", "/default/nope", {}, TEXT, not_found("/default/nope")),
+    ("GET", "/default/nope?format=json", {}, PROBLEM, not_found("/default/nope")),
+    ("GET", "/default/nope", {"Accept": "application/json"}, PROBLEM, not_found("/default/nope")),
+    ("GET", "/nope", {"Accept": "application/problem+json"}, PROBLEM, not_found("/nope")),
+    ("GET", "/default/nope?format=text", {"Accept": "application/json"}, TEXT, not_found("/default/nope")),
+    ("HEAD", "/default/nope?format=json", {}, PROBLEM, not_found("/default/nope")),
+    ("POST", "/default/text-mode", {}, TEXT, not_allowed("POST", "/default/text-mode")),
+    ("POST", "/default/text-mode?format=json", {}, PROBLEM, not_allowed("POST", "/default/text-mode")),
+    ("DELETE", "/default/", {"Accept": "application/json"}, PROBLEM, not_allowed("DELETE", "/default/")),
+    ("OPTIONS", "/default/text-mode", {}, TEXT, not_allowed("OPTIONS", "/default/text-mode")),
+    ("PUT", "/", {}, TEXT, not_allowed("PUT", "/")),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "content_type", "problem"), ROUTING_ERRORS)
+def test_unknown_paths_and_methods_answer_in_text_or_as_problem_json(
+    client: FlaskClient, method: str, path: str, headers: dict[str, str], content_type: str, problem: dict[str, object]
+) -> None:
+    response = client.open(path, method=method, headers=headers)
+    assert (response.status_code, response.content_type) == (problem["status"], content_type)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.get("Allow") == (None if problem["status"] == 404 else "GET, HEAD")
+    if method == "HEAD":
+        assert response.data == b""
+    elif content_type == PROBLEM:
+        assert json.loads(response.data) == problem
+    else:
+        assert response.text == f"{problem['detail']}\n{problem['hint']}\n"
 
 
 def _slow(request: Request) -> Response:
