@@ -45,6 +45,10 @@ MEDIA_TYPES = {
     "application/json": "json",
     "text/html": "html",
 }
+# Options for the terminal, refused with any other format: Markdown, JSON and HTML have their own emphasis and
+# are read by software that takes Unicode, and transliterating Markdown would write markup the page never had
+# (anyascii turns "＜b＞" into "<b>", "「x」" into "[x]" and "•" into "*").
+TEXT_ONLY_SWITCHES = ("ascii", "ansi")
 # The only methods served; anything else, OPTIONS included (Flask would answer it itself), is a 405.
 METHODS = ["GET", "HEAD"]
 TEXT = "text/plain; charset=utf-8"
@@ -120,13 +124,14 @@ def parse_options(query: str) -> Options:
         if not raw_width.isdigit() or not (int(raw_width) == 0 or 20 <= int(raw_width) <= 200):
             raise BadRequest(f"width={raw_width!r} is not allowed; use 0 (no wrapping) or 20 to 200")
         width = int(raw_width)
-    return Options(
-        url=(target or "").strip(),
-        format=fmt,
-        width=width,
-        ascii=_switch(params, "ascii"),
-        ansi=_switch(params, "ansi"),
-    )
+    switches = {name: _switch(params, name) for name in TEXT_ONLY_SWITCHES}
+    for name, on in switches.items():
+        if on and fmt != "text":
+            chosen = f"format={raw_format}" if raw_format else "chosen by the Accept header"
+            raise BadRequest(
+                f"{name}=1 is for the text format, not {fmt} ({chosen})", hint=f"Drop {name}=1, or add format=text."
+            )
+    return Options(url=(target or "").strip(), format=fmt, width=width, ascii=switches["ascii"], ansi=switches["ansi"])
 
 
 def _switch(params: dict[str, str], name: str) -> bool:
@@ -198,10 +203,13 @@ Query parameters:
           Put it last: everything after a url= that holds a '?' is the page's own query.
   width   wrap at this many columns: 20 to 200, or 0 for no wrapping (default 80).
   format  text (default), markdown, json or html; an Accept header chooses too.
-  ascii   ascii=1: transliterate to 7-bit ASCII (old terminals, serial consoles), same layout.
-  ansi    ansi=1: bold headings and underlined link text, for terminals that show them.
+  ascii   ascii=1: transliterate to 7-bit ASCII (old terminals, serial consoles), same layout;
+          the text format only.
+  ansi    ansi=1: bold headings and underlined link text, for terminals that show them;
+          the text format only.
 
-Errors come as plain text (or application/problem+json with format=json):
+Errors come as plain text, or application/problem+json with format=json (or
+Accept: application/json):
   400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
   502 the site failed, 504 the site was too slow.
 

@@ -312,21 +312,65 @@ def test_a_slow_origin_gets_504(strict_app: Flask, httpserver: HTTPServer) -> No
     assert response.status_code == 504
 
 
+OPTION_HINT = "Give a web page's address: ?url=https://example.com/article"
+
+
 @pytest.mark.parametrize(
-    ("query", "fragment"),
+    ("query", "headers", "message"),
     [
-        ("width=10", "width"),
-        ("width=abc", "width"),
-        ("width=201", "width"),
-        ("format=pdf", "format"),
-        ("ascii=2", "ascii"),
-        ("ansi=maybe", "ansi"),
+        ("width=10", {}, f"Error: width='10' is not allowed; use 0 (no wrapping) or 20 to 200\n{OPTION_HINT}\n"),
+        ("width=abc", {}, f"Error: width='abc' is not allowed; use 0 (no wrapping) or 20 to 200\n{OPTION_HINT}\n"),
+        ("width=201", {}, f"Error: width='201' is not allowed; use 0 (no wrapping) or 20 to 200\n{OPTION_HINT}\n"),
+        ("format=pdf", {}, f"Error: format='pdf' is not known; use text, markdown, json or html\n{OPTION_HINT}\n"),
+        ("ascii=2", {}, f"Error: ascii='2' is not allowed; use ascii=1 or ascii=0\n{OPTION_HINT}\n"),
+        ("ansi=maybe", {}, f"Error: ansi='maybe' is not allowed; use ansi=1 or ansi=0\n{OPTION_HINT}\n"),
+        # ascii and ansi are for the terminal's text: any other format says so, and how it was chosen.
+        ("ascii=1&format=md", {}, "Error: ascii=1 is for the text format, not markdown (format=md)\n"
+         "Drop ascii=1, or add format=text.\n"),
+        ("ansi=on&format=markdown", {}, "Error: ansi=1 is for the text format, not markdown (format=markdown)\n"
+         "Drop ansi=1, or add format=text.\n"),
+        ("ansi=1", {"Accept": "text/markdown"}, "Error: ansi=1 is for the text format, not markdown "
+         "(chosen by the Accept header)\nDrop ansi=1, or add format=text.\n"),
     ],
-)
-def test_bad_options_are_400(client: FlaskClient, query: str, fragment: str) -> None:
-    response = client.get(f"/default/text-mode?{query}&url=https://example.com/")
+)  # fmt: skip
+def test_bad_options_are_400_naming_the_option(
+    client: FlaskClient, query: str, headers: dict[str, str], message: str
+) -> None:
+    response = client.get(f"/default/text-mode?{query}&url=https://example.com/", headers=headers)
+    assert (response.status_code, response.content_type, response.text) == (400, TEXT, message)
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "detail"),
+    [
+        ("ascii=1&format=json", {}, "ascii=1 is for the text format, not json (format=json)"),
+        ("ansi=1", {"Accept": "application/json"},
+         "ansi=1 is for the text format, not json (chosen by the Accept header)"),
+        ("ascii=1&format=html", {}, "ascii=1 is for the text format, not html (format=html)"),
+        ("ansi=1", BROWSER, "ansi=1 is for the text format, not html (chosen by the Accept header)"),
+    ],
+)  # fmt: skip
+def test_ascii_and_ansi_with_json_or_html_are_400_in_that_format(
+    client: FlaskClient, query: str, headers: dict[str, str], detail: str
+) -> None:
+    response = client.get(f"/default/text-mode?{query}&url=https://example.com/", headers=headers)
     assert response.status_code == 400
-    assert fragment in response.text
+    if "json" in detail.split(" (")[0]:
+        assert response.content_type == PROBLEM
+        assert json.loads(response.data)["detail"] == detail
+    else:
+        assert response.content_type == "text/html; charset=utf-8"
+        assert f"Error: {detail}\nDrop " in response.text
+
+
+@pytest.mark.parametrize("query", ["ascii=1", "ansi=1", "ascii=1&ansi=1&format=text", "ascii=0&format=json",
+                                   "ansi=off&format=html", "ascii=no&format=md"])  # fmt: skip
+def test_ascii_and_ansi_off_or_with_the_text_format_are_accepted(
+    client: FlaskClient, httpserver: HTTPServer, query: str
+) -> None:
+    httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html")
+    response = client.get(f"/default/text-mode?{query}&url={httpserver.url_for('/owls')}")
+    assert response.status_code == 200
 
 
 def test_private_destinations_are_refused_by_default(httpserver: HTTPServer) -> None:
