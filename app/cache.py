@@ -225,6 +225,7 @@ class _Flight:
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     error: BaseException | None = None
+    waiters: int = 0
 
 
 class SingleFlight:
@@ -233,6 +234,7 @@ class SingleFlight:
     def __init__(self) -> None:
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)
 
     def run(self, key: str, call: Callable[[], T]) -> tuple[T, bool]:
         """The call's result (or its exception, raised), and whether this caller waited for another's call."""
@@ -241,6 +243,9 @@ class SingleFlight:
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
+            else:
+                flight.waiters += 1
+                self._joined.notify_all()
         if not leader:
             flight.done.wait()
             if flight.error is not None:
@@ -256,6 +261,15 @@ class SingleFlight:
             with self._lock:
                 del self._flights[key]
             flight.done.set()
+
+    def wait_for_waiters(self, key: str, count: int, *, timeout: float) -> bool:
+        """Block until count callers wait for key's running call (True), or until timeout seconds pass (False).
+
+        A caller counted here gets that call's result: it can no longer start a call of its own. Tests use it
+        to know a burst has gathered without guessing a sleep.
+        """
+        with self._joined:
+            return self._joined.wait_for(lambda: key in self._flights and self._flights[key].waiters >= count, timeout)
 
 
 class Timings:

@@ -25,6 +25,23 @@ class BadRequest(TextModeError):
     hint = "Give a web page's address: ?url=https://example.com/article"
 
 
+class NotFound(TextModeError):
+    """A path the service does not have."""
+
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class MethodNotAllowed(TextModeError):
+    """A method other than GET or HEAD."""
+
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
+    hint = "Use GET (or HEAD)."
+
+
 class FetchError(TextModeError):
     """Root of the errors raised while fetching a page."""
 

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from app.cache import Answer, ResultCache, Timings
-from app.errors import BadRequest, TextModeError, UpstreamStatus
+from app.errors import BadRequest, MethodNotAllowed, NotFound, TextModeError, UpstreamStatus
 from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
 
 if TYPE_CHECKING:
@@ -45,6 +45,12 @@ MEDIA_TYPES = {
     "application/json": "json",
     "text/html": "html",
 }
+# Options for the terminal, refused with any other format: Markdown, JSON and HTML have their own emphasis and
+# are read by software that takes Unicode, and transliterating Markdown would write markup the page never had
+# (anyascii turns "＜b＞" into "<b>", "「x」" into "[x]" and "•" into "*").
+TEXT_ONLY_SWITCHES = ("ascii", "ansi")
+# The only methods served; anything else, OPTIONS included (Flask would answer it itself), is a 405.
+METHODS = ["GET", "HEAD"]
 TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 LAMBDA_MARGIN = 2.0  # seconds a Lambda invocation keeps back for extraction, rendering and the reply
@@ -118,13 +124,14 @@ def parse_options(query: str) -> Options:
         if not raw_width.isdigit() or not (int(raw_width) == 0 or 20 <= int(raw_width) <= 200):
             raise BadRequest(f"width={raw_width!r} is not allowed; use 0 (no wrapping) or 20 to 200")
         width = int(raw_width)
-    return Options(
-        url=(target or "").strip(),
-        format=fmt,
-        width=width,
-        ascii=_switch(params, "ascii"),
-        ansi=_switch(params, "ansi"),
-    )
+    switches = {name: _switch(params, name) for name in TEXT_ONLY_SWITCHES}
+    for name, on in switches.items():
+        if on and fmt != "text":
+            chosen = f"format={raw_format}" if raw_format else "chosen by the Accept header"
+            raise BadRequest(
+                f"{name}=1 is for the text format, not {fmt} ({chosen})", hint=f"Drop {name}=1, or add format=text."
+            )
+    return Options(url=(target or "").strip(), format=fmt, width=width, ascii=switches["ascii"], ansi=switches["ansi"])
 
 
 def _switch(params: dict[str, str], name: str) -> bool:
@@ -196,10 +203,13 @@ Query parameters:
           Put it last: everything after a url= that holds a '?' is the page's own query.
   width   wrap at this many columns: 20 to 200, or 0 for no wrapping (default 80).
   format  text (default), markdown, json or html; an Accept header chooses too.
-  ascii   ascii=1: transliterate to 7-bit ASCII (old terminals, serial consoles), same layout.
-  ansi    ansi=1: bold headings and underlined link text, for terminals that show them.
+  ascii   ascii=1: transliterate to 7-bit ASCII (old terminals, serial consoles), same layout;
+          the text format only.
+  ansi    ansi=1: bold headings and underlined link text, for terminals that show them;
+          the text format only.
 
-Errors come as plain text (or application/problem+json with format=json):
+Errors come as plain text, or application/problem+json with format=json (or
+Accept: application/json):
   400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
   502 the site failed, 504 the site was too slow.
 
@@ -209,7 +219,7 @@ Home page: {base}/
 """
 
 
-@bp.route("/text-mode", methods=["GET", "HEAD"])
+@bp.route("/text-mode", methods=METHODS, provide_automatic_options=False)
 def service() -> Response:
     """Fetch the page named by `url`, find its article and answer in the format asked for."""
     options = parse_options(_raw_query())
@@ -239,7 +249,7 @@ def service() -> Response:
         render=lambda article: _render(article, options),
         timings=timings,
     )
-    return _cacheable(answer, options, ttl=cache.ttl)
+    return _cacheable(answer, options, ttl=cache.ttl, now=cache.clock())
 
 
 def _host_for_log(url: str) -> str:
@@ -272,8 +282,11 @@ def _variant(options: Options) -> str:
     return repr(replace(options, url=echoed))
 
 
-def _cacheable(answer: Answer, options: Options, *, ttl: float) -> Response:
-    """A success with its ETag and freshness, or 304 when If-None-Match names the same bytes."""
+def _cacheable(answer: Answer, options: Options, *, ttl: float, now: float) -> Response:
+    """A success with its validators and freshness, or 304 when If-None-Match or If-Modified-Since says unchanged.
+
+    The ETag is a hash of the bytes; Last-Modified is when these bytes were made (the cache's clock, as `now`).
+    """
     entry = answer.entry
     if options.format == "html":
         response = html_response(entry.body)
@@ -281,14 +294,15 @@ def _cacheable(answer: Answer, options: Options, *, ttl: float) -> Response:
         response = Response(entry.body, content_type=entry.content_type)
     response.headers["Cache-Control"] = f"public, max-age={ttl:.0f}"
     response.set_etag(entry.etag)
+    response.last_modified = datetime.fromtimestamp(entry.stored_at, UTC)
     response.vary.add("Accept")  # without format=, the Accept header chose the representation
     if answer.how == "hit":
-        response.age = timedelta(seconds=max(0, int(time.time() - entry.stored_at)))
-    response.make_conditional(request)  # in place; it returns the response typed as werkzeug's
+        response.age = timedelta(seconds=max(0, int(now - entry.stored_at)))
+    response.make_conditional(request)  # in place; RFC 9110 13.2.2: If-None-Match, when sent, outranks the date
     return response
 
 
-@bp.route("/", methods=["GET", "HEAD"])
+@bp.route("/", methods=METHODS, provide_automatic_options=False)
 def home() -> Response:
     """The home page for browsers: what text-mode is and a form to use it."""
     return html_response(home_page(base=_base(), banner=banner()))
@@ -322,8 +336,12 @@ def _target() -> str:
     return (split_query(_raw_query())[0] or "").strip()
 
 
-def error_response(error: TextModeError) -> Response:
-    """The one place an error becomes an answer: plain text, or problem+json when JSON was asked for."""
+def error_response(error: TextModeError, *, plain: str | None = None) -> Response:
+    """The one place an error becomes an answer: plain text, an HTML page, or problem+json when JSON was asked for.
+
+    plain is the text form, `Error: <detail>` and the hint unless given (404 and 405 name what was asked for).
+    """
+    plain = plain or f"Error: {error.detail}\n{error.hint}\n"
     if _wants_json():
         problem = {
             "type": f"urn:text-mode:error:{error.code}",
@@ -335,16 +353,28 @@ def error_response(error: TextModeError) -> Response:
         }
         response = Response(json.dumps(problem, ensure_ascii=False) + "\n", content_type="application/problem+json")
     elif _wants_html():
-        message = f"Error: {error.detail}\n{error.hint}\n"
-        page = error_page(base=_base(), status=error.status, title=error.title, message=message, url=_target())
+        page = error_page(base=_base(), status=error.status, title=error.title, message=plain, url=_target())
         response = html_response(page)
     else:
-        response = Response(f"Error: {error.detail}\n{error.hint}\n", content_type=TEXT)
+        response = Response(plain, content_type=TEXT)
     response.status_code = error.status
     response.headers["Cache-Control"] = "no-store"
     if isinstance(error, UpstreamStatus):
         response.headers["X-Upstream-Status"] = str(error.upstream_status)
     return response
+
+
+def _routing_error(error: HTTPException) -> TextModeError:
+    """What werkzeug's routing refused (no such path, another method, a missing slash), as one of our errors."""
+    if error.code == 404:
+        return NotFound(
+            f"Not found: {request.path}", hint=f"The home page is at {_base()}/ and the service at {_base()}/text-mode"
+        )
+    if error.code == 405:
+        return MethodNotAllowed(f"Method not allowed: {request.method} {request.path}")
+    other = TextModeError(f"{error.code} {error.name}", hint="")
+    other.status, other.code, other.title = error.code or 500, f"http_{error.code}", error.name
+    return other
 
 
 def register_app_handlers(app: Flask) -> None:
@@ -353,7 +383,7 @@ def register_app_handlers(app: Flask) -> None:
 
     if prefix:
 
-        @app.route("/", methods=["GET", "HEAD"])
+        @app.route("/", methods=METHODS, provide_automatic_options=False)
         def root() -> Any:
             return redirect(prefix + "/", code=302)
 
@@ -365,26 +395,13 @@ def register_app_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> Response:
-        status = error.code or 500
-        if status == 404:
+        if error.code == 404:
             log.info("Not found %s", request.path)
-            detail = f"Not found: {request.path}"
-            hint = f"The home page is at {_base()}/ and the service at {_base()}/text-mode"
-        elif status == 405:
-            detail = f"Method not allowed: {request.method} {request.path}"
-            hint = "Use GET (or HEAD)."
-        else:
-            detail, hint = f"{status} {error.name}", ""
-        if _wants_html():
-            page = error_page(base=_base(), status=status, title=error.name, message=f"{detail}\n{hint}\n")
-            response = html_response(page, status=status)
-        else:
-            response = Response(f"{detail}\n{hint}\n", status=status, content_type=TEXT)
-        response.headers["Cache-Control"] = "no-store"
-        for name in ("Allow", "Location"):
-            value = error.get_response().headers.get(name)
-            if value:
-                response.headers[name] = value
+        routing = _routing_error(error)
+        response = error_response(routing, plain=f"{routing.detail}\n{routing.hint}\n")
+        allowed = getattr(error, "valid_methods", None)  # werkzeug's, from a set: sorted for one spelling
+        if allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
     @app.errorhandler(Exception)

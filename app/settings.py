@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,12 +27,17 @@ class ConfigError(Exception):
     """A setting has a value the service cannot start with; the message names the variable."""
 
 
+# Path segments of RFC 3986's unreserved characters, "." and ".." excepted: what an API Gateway stage or base
+# path is made of, and nothing a URL, a route rule or a log line would read another way.
+PREFIX_RE = re.compile(r"(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)*")
+
+
 def _prefix(value: str) -> str:
     value = value.strip().rstrip("/")
     if value and not value.startswith("/"):
         value = "/" + value
-    if any(c in value for c in "?#% "):
-        raise ValueError("must be a plain path such as /default, or empty")
+    if PREFIX_RE.fullmatch(value) is None:
+        raise ValueError("must be a plain path such as /default (letters, digits, '-', '.', '_', '~'), or empty")
     return value
 
 
@@ -66,9 +72,13 @@ def _ports(value: str) -> frozenset[int]:
 
 
 def _user_agent(value: str) -> str:
-    if not value.strip() or any(c in value for c in "\r\n"):
-        raise ValueError("must be one non-empty line")
-    return value.strip()
+    # A header value: CR or LF would end it and start another (header injection); http.client encodes
+    # latin-1 only, so "鳥" would fail every fetch; RFC 9110 (5.5) keeps other controls and non-ASCII as
+    # obsolete or invalid field content. Printable ASCII is what every origin reads.
+    value = value.strip()
+    if not value or not all(" " <= c <= "~" for c in value):
+        raise ValueError("must be one line of printable ASCII (no CR, LF or other control characters)")
+    return value
 
 
 PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {

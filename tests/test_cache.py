@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -13,12 +13,15 @@ from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 from werkzeug import Response as WerkzeugResponse
+from werkzeug.http import http_date, parse_date
 
 from app import create_app
-from app.cache import ENTRY_OVERHEAD, Entry, MemoryCache, SingleFlight, Timings
+from app.cache import ENTRY_OVERHEAD, Entry, MemoryCache, ResultCache, SingleFlight, Timings
 from tests.samples import OWLS as ARTICLE
 
 SERVICE = "/default/text-mode"
+MISS_STAGES = ["cache:miss", "fetch", "extract", "render", "cache:store", "total"]
+WAITED_STAGES = ["cache:miss", "cache:waited for the same page", "render", "cache:store", "total"]
 
 
 class Clock:
@@ -101,9 +104,7 @@ def test_single_flight_runs_one_call_for_callers_that_arrive_meanwhile() -> None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = [pool.submit(flights.run, "https://a.example/", slow) for _ in range(8)]
-        while not calls:
-            time.sleep(0.01)
-        time.sleep(0.2)  # let the other seven reach the flight
+        assert flights.wait_for_waiters("https://a.example/", 7, timeout=10)  # the other seven joined the call
         release.set()
         results = [future.result(timeout=10) for future in futures]
     assert len(calls) == 1
@@ -113,18 +114,39 @@ def test_single_flight_runs_one_call_for_callers_that_arrive_meanwhile() -> None
 def test_single_flight_hands_the_error_to_every_waiter_and_keeps_nothing() -> None:
     flights = SingleFlight()
     release = threading.Event()
+    calls = []
 
     def failing() -> str:
+        calls.append(1)
         release.wait(10)
         raise ValueError("origin down")
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = [pool.submit(flights.run, "k", failing) for _ in range(3)]
-        time.sleep(0.2)
+        assert flights.wait_for_waiters("k", 2, timeout=10)
         release.set()
         errors = [future.exception(timeout=10) for future in futures]
-    assert [str(error) for error in errors] == ["origin down"] * 3
+    assert len(calls) == 1  # the origin was asked once; each waiter got that one failure
+    assert errors[0] is errors[1] is errors[2]
+    assert str(errors[0]) == "origin down"
     assert flights.run("k", lambda: "fresh") == ("fresh", False)
+
+
+def test_single_flight_keeps_keys_apart() -> None:
+    flights = SingleFlight()
+    release = threading.Event()
+
+    def held() -> str:
+        release.wait(10)
+        return "a"
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(flights.run, "a", held)
+        try:
+            assert flights.run("b", lambda: "b") == ("b", False)  # not held up by the call for "a"
+        finally:
+            release.set()
+        assert first.result(timeout=10) == ("a", False)
 
 
 def test_timings_record_a_stage_that_raises() -> None:
@@ -136,14 +158,16 @@ def test_timings_record_a_stage_that_raises() -> None:
     assert server_timing(timings.header())["cache:hit"] == "1.2"
 
 
-def counted_article(httpserver: HTTPServer, path: str, *, delay: float = 0.0) -> Callable[[], int]:
-    """Serve the owls article at path; return a function telling how many times the origin was asked."""
+def counted_article(
+    httpserver: HTTPServer, path: str, *, hold: Callable[[], object] | None = None
+) -> Callable[[], int]:
+    """Serve the owls article at path (after hold() returns, if given); return how many times the origin was asked."""
     hits = []
 
     def handler(request: Request) -> WerkzeugResponse:
         hits.append(request.path)
-        if delay:
-            time.sleep(delay)
+        if hold is not None:
+            hold()
         return WerkzeugResponse(ARTICLE, content_type="text/html; charset=utf-8")
 
     httpserver.expect_request(path).respond_with_handler(handler)
@@ -159,17 +183,29 @@ def test_a_repeat_is_answered_from_the_cache_with_the_same_bytes(client: FlaskCl
     assert first.status_code == second.status_code == 200
     assert second.data == first.data
     assert second.headers["ETag"] == first.headers["ETag"]
-    assert list(server_timing(first.headers["Server-Timing"])) == [
-        "cache:miss",
-        "fetch",
-        "extract",
-        "render",
-        "cache:store",
-        "total",
-    ]
+    assert list(server_timing(first.headers["Server-Timing"])) == MISS_STAGES
     assert list(server_timing(second.headers["Server-Timing"])) == ["cache:hit", "total"]
+
+
+def test_a_cached_answer_says_its_age_and_is_dropped_after_the_ttl(httpserver: HTTPServer) -> None:
+    origin_hits = counted_article(httpserver, "/owls")
+    clock = Clock()
+    app = create_app({"TESTING": True, "ALLOW_PRIVATE": True})
+    # The factory's cache, built again with a clock the test moves: the same classes, the same settings.
+    app.extensions["text_mode_cache"] = ResultCache(MemoryCache(max_bytes=1 << 20, clock=clock), ttl=600, clock=clock)
+    client = app.test_client()
+    url = httpserver.url_for("/owls")
+    first = client.get(SERVICE, query_string={"url": url})
+    clock.now += 42.9
+    second = client.get(SERVICE, query_string={"url": url})
+    clock.now += 600 - 42.9
+    third = client.get(SERVICE, query_string={"url": url})
     assert "Age" not in first.headers
-    assert int(second.headers["Age"]) >= 0
+    assert second.headers["Age"] == "42"
+    assert "Age" not in third.headers
+    assert origin_hits() == 2
+    assert first.headers["Last-Modified"] == second.headers["Last-Modified"] == "Mon, 12 Jan 1970 13:46:40 GMT"
+    assert third.headers["Last-Modified"] == "Mon, 12 Jan 1970 13:56:40 GMT"
 
 
 def test_a_success_carries_its_http_caching_headers(client: FlaskClient, httpserver: HTTPServer) -> None:
@@ -181,20 +217,41 @@ def test_a_success_carries_its_http_caching_headers(client: FlaskClient, httpser
     assert response.headers["Vary"] == "Accept"
 
 
-def test_if_none_match_with_the_current_etag_is_answered_304(client: FlaskClient, httpserver: HTTPServer) -> None:
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "html"])
+def test_a_conditional_request_for_the_same_bytes_is_answered_304_in_every_format(
+    client: FlaskClient, httpserver: HTTPServer, fmt: str
+) -> None:
     counted_article(httpserver, "/owls")
-    url = httpserver.url_for("/owls")
-    etag = client.get(SERVICE, query_string={"url": url}).headers["ETag"]
-    not_modified = client.get(SERVICE, query_string={"url": url}, headers={"If-None-Match": etag})
-    assert not_modified.status_code == 304
-    assert not_modified.data == b""
-    assert not_modified.headers["ETag"] == etag
-    assert not_modified.headers["Cache-Control"] == "public, max-age=600"
-    listed = client.get(SERVICE, query_string={"url": url}, headers={"If-None-Match": f'"other", {etag}'})
-    assert listed.status_code == 304
-    changed = client.get(SERVICE, query_string={"url": url}, headers={"If-None-Match": '"something-else"'})
-    assert changed.status_code == 200
-    assert changed.data
+    query = {"url": httpserver.url_for("/owls"), "format": fmt}
+    full = client.get(SERVICE, query_string=query)
+    etag, last_modified = full.headers["ETag"], full.headers["Last-Modified"]
+    validators = {
+        "the ETag": {"If-None-Match": etag},
+        "the ETag in a list": {"If-None-Match": f'"other", {etag}'},
+        "any ETag": {"If-None-Match": "*"},
+        "the date": {"If-Modified-Since": last_modified},
+        "a later date": {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    }
+    for case, headers in validators.items():
+        answer = client.get(SERVICE, query_string=query, headers=headers)
+        assert (answer.status_code, answer.data) == (304, b""), case
+        # RFC 9110 15.4.5: what a 200 would carry of Cache-Control, ETag and Vary (werkzeug drops Last-Modified).
+        assert {name: answer.headers.get(name) for name in ("ETag", "Cache-Control", "Vary")} == {
+            "ETag": etag,
+            "Cache-Control": "public, max-age=600",
+            "Vary": "Accept",
+        }, case
+    one_second_before = http_date(parse_date(last_modified) - timedelta(seconds=1))
+    for case, headers in {
+        "another ETag": {"If-None-Match": '"something-else"'},
+        "an earlier date": {"If-Modified-Since": one_second_before},
+        "another ETag and the date (the ETag outranks it)": {
+            "If-None-Match": '"x"',
+            "If-Modified-Since": last_modified,
+        },
+    }.items():
+        answer = client.get(SERVICE, query_string=query, headers=headers)
+        assert (answer.status_code, answer.data) == (200, full.data), case
 
 
 def test_max_age_follows_the_ttl_setting(httpserver: HTTPServer) -> None:
@@ -278,8 +335,10 @@ def test_cache_none_fetches_every_time(httpserver: HTTPServer) -> None:
 
 
 def test_a_burst_for_one_page_fetches_it_once(app: Flask, httpserver: HTTPServer) -> None:
-    origin_hits = counted_article(httpserver, "/popular", delay=1.0)
     url = httpserver.url_for("/popular")
+    flights = app.extensions["text_mode_cache"].flights
+    # The origin answers once the nine other requests are waiting for its fetch.
+    origin_hits = counted_article(httpserver, "/popular", hold=lambda: flights.wait_for_waiters(url, 9, timeout=10))
 
     def ask(_: int) -> tuple[int, bytes, str]:
         response = app.test_client().get(SERVICE, query_string={"url": url, "width": "60"})
@@ -290,8 +349,8 @@ def test_a_burst_for_one_page_fetches_it_once(app: Flask, httpserver: HTTPServer
     assert origin_hits() == 1
     assert {(status, body) for status, body, _ in answers} == {answers[0][:2]}
     assert answers[0][0] == 200
-    waited = [timing for _, _, timing in answers if "cache:waited for the same page" in server_timing(timing)]
-    assert 1 <= len(waited) <= 9  # the leader fetched; the others waited for it or found its answer cached
+    stages = sorted(list(server_timing(timing)) for _, _, timing in answers)
+    assert stages == sorted([MISS_STAGES] + [WAITED_STAGES] * 9)
 
 
 def test_the_cache_is_the_apps_own(httpserver: HTTPServer) -> None:

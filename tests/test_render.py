@@ -54,11 +54,9 @@ def test_ansi_makes_headings_bold_and_link_text_underlined() -> None:
     assert all(display_width(line) <= 30 or " " not in line for line in plain.splitlines())
 
 
-def test_options_are_off_by_default_and_json_ignores_them() -> None:
-    text = render_text(ARTICLE)
-    assert "\x1b" not in text
-    assert "é" in text
-    assert "\x1b" not in render_json(ARTICLE)["text"]
+def test_ascii_and_ansi_are_off_by_default() -> None:
+    assert render_text(ARTICLE) == render_text(ARTICLE, ascii=False, ansi=False)
+    assert "é" in render_text(ARTICLE)
 
 
 def test_invisible_characters_are_dropped_from_words() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from app import create_app
-from app.routes import banner, split_query
+from app.routes import split_query
 
 ARTICLE = (
     b"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Owl facts</title></head><body>"
@@ -26,6 +26,8 @@ ARTICLE = (
     + b"</article><footer>All rights reserved</footer></body></html>"
 )
 
+TEXT = "text/plain; charset=utf-8"
+PROBLEM = "application/problem+json"
 # What a browser sends: it prefers HTML, and takes anything.
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -148,57 +150,128 @@ def test_head_answers_like_get_without_a_body(client: FlaskClient, httpserver: H
     assert response.data == b""
 
 
-def test_usage_text_is_built_from_the_request(client: FlaskClient) -> None:
-    response = client.get("/default/text-mode", base_url="https://abc.execute-api.eu-west-1.amazonaws.com")
-    assert response.status_code == 200
-    assert response.content_type == "text/plain; charset=utf-8"
-    text = response.text
-    assert text.startswith(banner())
-    assert "curl 'https://abc.execute-api.eu-west-1.amazonaws.com/default/text-mode?url=https://" in text
-    for parameter in ("url ", "width ", "format "):
-        assert f"  {parameter}" in text
-    assert "How it works: URL -> readability -> html2text -> you" in text
+# The usage text, whole: the banner is figlet's standard font at full width (no smushing), right-trimmed.
+USAGE = r"""  _____                 _       __  __               _
+ |_   _|   ___  __  __ | |_    |  \/  |   ___     __| |   ___
+   | |    / _ \ \ \/ / | __|   | |\/| |  / _ \   / _` |  / _ \
+   | |   |  __/  >  <  | |_    | |  | | | (_) | | (_| | |  __/
+   |_|    \___| /_/\_\  \__|   |_|  |_|  \___/   \__,_|  \___|
+
+text-mode turns any web page into its article as clean, readable plain text.
+
+Examples:
+  curl '{base}/text-mode?url=https://example.com/article'
+  curl '{base}/text-mode?width=60&url=example.com/article'
+  curl '{base}/text-mode?format=json&url=https://example.com/article'
+  curl -H 'Accept: text/markdown' '{base}/text-mode?url=https://example.com/article'
+
+Query parameters:
+  url     the page to read: http or https (example.com/page means https://).
+          Put it last: everything after a url= that holds a '?' is the page's own query.
+  width   wrap at this many columns: 20 to 200, or 0 for no wrapping (default 80).
+  format  text (default), markdown, json or html; an Accept header chooses too.
+  ascii   ascii=1: transliterate to 7-bit ASCII (old terminals, serial consoles), same layout;
+          the text format only.
+  ansi    ansi=1: bold headings and underlined link text, for terminals that show them;
+          the text format only.
+
+Errors come as plain text, or application/problem+json with format=json (or
+Accept: application/json):
+  400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
+  502 the site failed, 504 the site was too slow.
+
+How it works: URL -> readability -> html2text -> you
+
+Home page: {base}/
+"""
+API = "https://abc.execute-api.eu-west-1.amazonaws.com"
 
 
-def test_banner_is_figlet_standard_at_full_width() -> None:
-    lines = banner().splitlines()
-    assert len(lines) == 5  # standard is six rows high; the blank last row is trimmed
-    assert lines[0] == "  _____                 _       __  __               _"
-    assert lines[4].startswith("   |_|    \\___| /_/\\_\\  \\__|")
+@pytest.mark.parametrize(
+    ("prefix", "query", "base"),
+    [
+        ("/default", "", f"{API}/default"),
+        ("/default", "url=", f"{API}/default"),
+        ("/default", "width=60&url=%20", f"{API}/default"),
+        ("", "", API),
+        ("/Prod", "ascii=1", f"{API}/Prod"),
+    ],
+)
+def test_without_a_url_the_usage_text_explains_the_service_from_the_address_used(
+    prefix: str, query: str, base: str
+) -> None:
+    client = create_app({"TESTING": True, "PREFIX": prefix}).test_client()
+    response = client.get(f"{prefix}/text-mode?{query}", base_url=API)
+    assert (response.status_code, response.content_type) == (200, TEXT)
+    assert response.text == USAGE.replace("{base}", base)
 
 
-def test_empty_url_gives_the_usage(client: FlaskClient) -> None:
-    assert "How it works" in client.get("/default/text-mode?url=").text
-
-
-def test_home_root_redirect_and_not_found(client: FlaskClient) -> None:
+def test_the_home_page_and_the_root_redirect() -> None:
+    client = create_app({"TESTING": True}).test_client()
     home = client.get("/default/")
     assert (home.status_code, home.content_type) == (200, "text/html; charset=utf-8")
     root = client.get("/")
     assert (root.status_code, root.headers["Location"]) == (302, "/default/")
-    missing = client.get("/default/nope")
-    assert missing.status_code == 404
-    assert missing.content_type == "text/plain; charset=utf-8"
-    assert missing.text.startswith("Not found: /default/nope\n")
-    assert "http://localhost/default/" in missing.text
 
 
-def test_wrong_method_is_405_in_plain_text(client: FlaskClient) -> None:
-    response = client.post("/default/text-mode")
-    assert response.status_code == 405
-    assert response.content_type == "text/plain; charset=utf-8"
-    assert "GET" in response.headers["Allow"]
+@pytest.mark.parametrize(
+    ("prefix", "served", "missing"),
+    [
+        ("", ["/text-mode", "/"], ["/default/text-mode", "/default/"]),
+        ("/Prod", ["/Prod/text-mode", "/Prod/"], ["/default/text-mode", "/text-mode"]),
+    ],
+)
+def test_the_prefix_is_configurable(prefix: str, served: list[str], missing: list[str]) -> None:
+    client = create_app({"TESTING": True, "PREFIX": prefix}).test_client()
+    assert [client.get(path).status_code for path in served] == [200, 200]
+    assert [client.get(path).status_code for path in missing] == [404, 404]
+    root = client.get("/")
+    assert (root.status_code, root.headers.get("Location")) == ((200, None) if not prefix else (302, f"{prefix}/"))
 
 
-def test_the_prefix_is_configurable() -> None:
-    client = create_app({"PREFIX": "", "ALLOW_PRIVATE": True}).test_client()
-    assert client.get("/text-mode").status_code == 200
-    assert client.get("/").status_code == 200
+HOME_HINT = "The home page is at http://localhost/default/ and the service at http://localhost/default/text-mode"
 
 
-def _slow(request: Request) -> Response:
-    time.sleep(1.5)
-    return Response(ARTICLE, content_type="text/html")
+def not_found(path: str) -> dict[str, object]:
+    return {"type": "urn:text-mode:error:not_found", "title": "Not found", "status": 404,
+            "detail": f"Not found: {path}", "code": "not_found", "hint": HOME_HINT}  # fmt: skip
+
+
+def not_allowed(method: str, path: str) -> dict[str, object]:
+    return {"type": "urn:text-mode:error:method_not_allowed", "title": "Method not allowed", "status": 405,
+            "detail": f"Method not allowed: {method} {path}", "code": "method_not_allowed",
+            "hint": "Use GET (or HEAD)."}  # fmt: skip
+
+
+ROUTING_ERRORS = [
+    ("GET", "/default/nope", {}, TEXT, not_found("/default/nope")),
+    ("GET", "/default/nope?format=json", {}, PROBLEM, not_found("/default/nope")),
+    ("GET", "/default/nope", {"Accept": "application/json"}, PROBLEM, not_found("/default/nope")),
+    ("GET", "/nope", {"Accept": "application/problem+json"}, PROBLEM, not_found("/nope")),
+    ("GET", "/default/nope?format=text", {"Accept": "application/json"}, TEXT, not_found("/default/nope")),
+    ("HEAD", "/default/nope?format=json", {}, PROBLEM, not_found("/default/nope")),
+    ("POST", "/default/text-mode", {}, TEXT, not_allowed("POST", "/default/text-mode")),
+    ("POST", "/default/text-mode?format=json", {}, PROBLEM, not_allowed("POST", "/default/text-mode")),
+    ("DELETE", "/default/", {"Accept": "application/json"}, PROBLEM, not_allowed("DELETE", "/default/")),
+    ("OPTIONS", "/default/text-mode", {}, TEXT, not_allowed("OPTIONS", "/default/text-mode")),
+    ("PUT", "/", {}, TEXT, not_allowed("PUT", "/")),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "content_type", "problem"), ROUTING_ERRORS)
+def test_unknown_paths_and_methods_answer_in_text_or_as_problem_json(
+    client: FlaskClient, method: str, path: str, headers: dict[str, str], content_type: str, problem: dict[str, object]
+) -> None:
+    response = client.open(path, method=method, headers=headers)
+    assert (response.status_code, response.content_type) == (problem["status"], content_type)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.get("Allow") == (None if problem["status"] == 404 else "GET, HEAD")
+    if method == "HEAD":
+        assert response.data == b""
+    elif content_type == PROBLEM:
+        assert json.loads(response.data) == problem
+    else:
+        assert response.text == f"{problem['detail']}\n{problem['hint']}\n"
 
 
 ERRORS: list[tuple[str, Callable[[HTTPServer], str], int, str]] = [
@@ -250,38 +323,92 @@ def test_errors_have_the_right_status_in_text_and_json(
     assert problem.status_code == status
     assert problem.content_type == "application/problem+json"
     body = json.loads(problem.data)
-    assert (body["status"], body["code"]) == (status, code)
-    assert {"type", "title", "detail"} <= set(body)
+    assert set(body) == {"type", "title", "status", "detail", "code", "hint"}
+    assert (body["type"], body["status"], body["code"]) == (f"urn:text-mode:error:{code}", status, code)
+    assert text.text == f"Error: {body['detail']}\n{body['hint']}\n"  # the same words in both forms
 
 
 def test_upstream_status_is_passed_on_in_a_header(client: FlaskClient, httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/teapot").respond_with_data("no", status=418)
+    httpserver.expect_request("/teapot").respond_with_data("no tea here", status=418)
     response = client.get(f"/default/text-mode?url={httpserver.url_for('/teapot')}")
     assert (response.status_code, response.headers["X-Upstream-Status"]) == (502, "418")
-    assert "no" not in response.text.split("\n")[0].split()  # the error page is not converted
+    assert response.text == "Error: the site answered 418\nCheck the address, or try again later.\n"  # not its page
 
 
 def test_a_slow_origin_gets_504(strict_app: Flask, httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/slow").respond_with_handler(_slow)
-    response = strict_app.test_client().get(f"/default/text-mode?url={httpserver.url_for('/slow')}")
-    assert response.status_code == 504
+    release = threading.Event()
+
+    def held(request: Request) -> Response:
+        release.wait(10)  # past the 1 s fetch deadline, until the test has its answer
+        return Response(ARTICLE, content_type="text/html")
+
+    httpserver.expect_request("/slow").respond_with_handler(held)
+    try:
+        response = strict_app.test_client().get(f"/default/text-mode?format=json&url={httpserver.url_for('/slow')}")
+    finally:
+        release.set()
+    assert (response.status_code, response.get_json()["code"]) == (504, "upstream_timeout")  # words: where it struck
+
+
+OPTION_HINT = "Give a web page's address: ?url=https://example.com/article"
 
 
 @pytest.mark.parametrize(
-    ("query", "fragment"),
+    ("query", "headers", "message"),
     [
-        ("width=10", "width"),
-        ("width=abc", "width"),
-        ("width=201", "width"),
-        ("format=pdf", "format"),
-        ("ascii=2", "ascii"),
-        ("ansi=maybe", "ansi"),
+        ("width=10", {}, f"Error: width='10' is not allowed; use 0 (no wrapping) or 20 to 200\n{OPTION_HINT}\n"),
+        ("width=abc", {}, f"Error: width='abc' is not allowed; use 0 (no wrapping) or 20 to 200\n{OPTION_HINT}\n"),
+        ("width=201", {}, f"Error: width='201' is not allowed; use 0 (no wrapping) or 20 to 200\n{OPTION_HINT}\n"),
+        ("format=pdf", {}, f"Error: format='pdf' is not known; use text, markdown, json or html\n{OPTION_HINT}\n"),
+        ("ascii=2", {}, f"Error: ascii='2' is not allowed; use ascii=1 or ascii=0\n{OPTION_HINT}\n"),
+        ("ansi=maybe", {}, f"Error: ansi='maybe' is not allowed; use ansi=1 or ansi=0\n{OPTION_HINT}\n"),
+        # ascii and ansi are for the terminal's text: any other format says so, and how it was chosen.
+        ("ascii=1&format=md", {}, "Error: ascii=1 is for the text format, not markdown (format=md)\n"
+         "Drop ascii=1, or add format=text.\n"),
+        ("ansi=on&format=markdown", {}, "Error: ansi=1 is for the text format, not markdown (format=markdown)\n"
+         "Drop ansi=1, or add format=text.\n"),
+        ("ansi=1", {"Accept": "text/markdown"}, "Error: ansi=1 is for the text format, not markdown "
+         "(chosen by the Accept header)\nDrop ansi=1, or add format=text.\n"),
     ],
-)
-def test_bad_options_are_400(client: FlaskClient, query: str, fragment: str) -> None:
-    response = client.get(f"/default/text-mode?{query}&url=https://example.com/")
+)  # fmt: skip
+def test_bad_options_are_400_naming_the_option(
+    client: FlaskClient, query: str, headers: dict[str, str], message: str
+) -> None:
+    response = client.get(f"/default/text-mode?{query}&url=https://example.com/", headers=headers)
+    assert (response.status_code, response.content_type, response.text) == (400, TEXT, message)
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "detail"),
+    [
+        ("ascii=1&format=json", {}, "ascii=1 is for the text format, not json (format=json)"),
+        ("ansi=1", {"Accept": "application/json"},
+         "ansi=1 is for the text format, not json (chosen by the Accept header)"),
+        ("ascii=1&format=html", {}, "ascii=1 is for the text format, not html (format=html)"),
+        ("ansi=1", BROWSER, "ansi=1 is for the text format, not html (chosen by the Accept header)"),
+    ],
+)  # fmt: skip
+def test_ascii_and_ansi_with_json_or_html_are_400_in_that_format(
+    client: FlaskClient, query: str, headers: dict[str, str], detail: str
+) -> None:
+    response = client.get(f"/default/text-mode?{query}&url=https://example.com/", headers=headers)
     assert response.status_code == 400
-    assert fragment in response.text
+    if "json" in detail.split(" (")[0]:
+        assert response.content_type == PROBLEM
+        assert json.loads(response.data)["detail"] == detail
+    else:
+        assert response.content_type == "text/html; charset=utf-8"
+        assert f"Error: {detail}\nDrop " in response.text
+
+
+@pytest.mark.parametrize("query", ["ascii=1", "ansi=1", "ascii=1&ansi=1&format=text", "ascii=0&format=json",
+                                   "ansi=off&format=html", "ascii=no&format=md"])  # fmt: skip
+def test_ascii_and_ansi_off_or_with_the_text_format_are_accepted(
+    client: FlaskClient, httpserver: HTTPServer, query: str
+) -> None:
+    httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html")
+    response = client.get(f"/default/text-mode?{query}&url={httpserver.url_for('/owls')}")
+    assert response.status_code == 200
 
 
 def test_private_destinations_are_refused_by_default(httpserver: HTTPServer) -> None:
@@ -289,6 +416,42 @@ def test_private_destinations_are_refused_by_default(httpserver: HTTPServer) -> 
     response = client.get(f"/default/text-mode?url={httpserver.url_for('/owls')}")
     assert response.status_code == 403
     assert len(httpserver.log) == 0
+
+
+@pytest.mark.parametrize(
+    ("port", "first_line"),
+    [
+        (80, "Error: the destination is not a public address"),  # the port passes; the address rule refuses
+        (443, "Error: the destination is not a public address"),
+        (8080, "Error: the destination is not a public address"),
+        (8443, "Error: the destination is not a public address"),
+        (22, "Error: port 22 is not allowed"),
+        (8000, "Error: port 8000 is not allowed"),
+        (6379, "Error: port 6379 is not allowed"),
+    ],
+)
+def test_by_default_only_the_web_ports_are_allowed(port: int, first_line: str) -> None:
+    client = create_app({"TESTING": True}).test_client()
+    response = client.get(f"/default/text-mode?url=http://127.0.0.1:{port}/")
+    assert (response.status_code, response.text.splitlines()[0]) == (403, first_line)
+
+
+@pytest.mark.parametrize(
+    ("config", "sent"),
+    [
+        ({}, "text-mode/1.0 (+https://github.com/text-mode/text-mode; reader mode for the terminal)"),
+        ({"USER_AGENT": "probe/2.0 (+https://example.org/bot)"}, "probe/2.0 (+https://example.org/bot)"),
+    ],
+)
+def test_the_user_agent_is_sent_on_every_hop(httpserver: HTTPServer, config: dict[str, str], sent: str) -> None:
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/owls"})
+    httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html")
+    client = create_app({"TESTING": True, "ALLOW_PRIVATE": True, **config}).test_client()
+    assert client.get("/default/text-mode", query_string={"url": httpserver.url_for("/old")}).status_code == 200
+    assert [(request.path, request.headers["User-Agent"]) for request, _ in httpserver.log] == [
+        ("/old", sent),
+        ("/owls", sent),
+    ]
 
 
 def test_plain_text_pages_are_wrapped(client: FlaskClient, httpserver: HTTPServer) -> None:
@@ -317,5 +480,7 @@ def test_no_url_parameter_is_a_500(raw: str) -> None:
     client = create_app({"TESTING": True, "FETCH_TIMEOUT": 1.0}).test_client()
     for query in (f"url={raw}", f"url=http://{raw}", f"url=https://[{raw}]/", f"width=40&url={raw}&format=json"):
         response = client.get("/default/text-mode?" + query.replace("#", "%23"))
-        assert response.status_code in {200, 400, 403, 415, 422, 502, 504}, (query, response.text)
+        # Nothing is fetched (no public address answers here): the usage text for a blank URL, a bad URL,
+        # a refused destination, or a name that does not resolve (or a resolver that runs out of time).
+        assert response.status_code in {200, 400, 403, 502, 504}, (query, response.text)
         assert "Traceback" not in response.text

@@ -148,10 +148,6 @@ def test_a_hostile_url_is_refused_and_the_canary_sees_nothing(
     assert canary.connections == 0, canary.received
 
 
-def test_there_are_at_least_forty_hostile_urls() -> None:
-    assert len(HOSTILE_URLS) >= 40
-
-
 def test_the_canary_can_be_reached_when_the_address_rule_is_lifted(canary: Canary) -> None:
     """The canary counts what reaches it: the table above is not passing because the canary is deaf."""
     before = canary.connections
@@ -316,8 +312,8 @@ HOSTILE_ORIGINS = [
     ("/lying-charset", 200, None),
     ("/utf7", 200, None),
     ("/empty-charset", 200, None),
-    ("/deep", (200, 422), None),
-    ("/deep-inline", (200, 422), None),
+    ("/deep", 422, None),  # libxml2 drops what is nested deeper than 255 levels, which is all their text
+    ("/deep-inline", 422, None),
     ("/one-word", 200, None),
     ("/cjk-word", 200, None),
     ("/malformed", 200, None),
@@ -328,11 +324,11 @@ HOSTILE_ORIGINS = [
 
 @pytest.mark.parametrize(("path", "status", "upstream"), HOSTILE_ORIGINS)
 def test_a_hostile_origin_gets_a_bounded_answer_and_the_service_is_unharmed(
-    open_service: Service, origin: RawOrigin, path: str, status: int | tuple[int, ...], upstream: str | None
+    open_service: Service, origin: RawOrigin, path: str, status: int, upstream: str | None
 ) -> None:
     # A hang would run into this client timeout and fail the test; nothing here times the answer more tightly.
     response = requests.get(f"{open_service.base}/default/text-mode", params={"url": origin.url(path)}, timeout=60)
-    assert response.status_code in (status if isinstance(status, tuple) else (status,)), response.text[:300]
+    assert response.status_code == status, response.text[:300]
     assert response.headers.get("X-Upstream-Status") == upstream
     assert "Traceback" not in response.text
     assert SECRET not in response.text
@@ -411,8 +407,8 @@ def test_an_error_reply_never_carries_a_traceback_an_address_or_the_environment(
     replies.append(
         requests.get(f"{open_service.base}/default/text-mode", params={"url": "http://127.0.0.1:1/"}, timeout=30)
     )
+    assert [reply.status_code for reply in replies] == [502] * 9
     for reply in replies:
-        assert reply.status_code >= 400
         assert "Traceback" not in reply.text
         assert 'File "' not in reply.text
         assert SECRET not in reply.text

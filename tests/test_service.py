@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -72,16 +73,44 @@ def test_sigterm_shuts_down_cleanly() -> None:
     assert "Starting up on own" in running.output()
 
 
-def test_a_bad_setting_stops_start_up_naming_the_variable() -> None:
+def test_the_prefix_and_user_agent_come_from_the_environment(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/owls").respond_with_data(ARTICLE, content_type="text/html; charset=utf-8")
+    running = Service(
+        {"TEXT_MODE_ALLOW_PRIVATE": "1", "TEXT_MODE_PREFIX": "Prod/", "TEXT_MODE_USER_AGENT": " probe/3.0 (+ops) "}
+    )
+    try:
+        running.wait_for(running.base + "/Prod/")
+        served = requests.get(f"{running.base}/Prod/text-mode", params={"url": httpserver.url_for("/owls")}, timeout=10)
+        default = requests.get(f"{running.base}/default/text-mode", timeout=10)
+        root = requests.get(f"{running.base}/", allow_redirects=False, timeout=10)
+    finally:
+        running.stop()
+    assert served.status_code == 200
+    assert [request.headers["User-Agent"] for request, _ in httpserver.log] == ["probe/3.0 (+ops)"]
+    assert default.status_code == 404
+    assert (root.status_code, root.headers["Location"]) == (302, "/Prod/")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TEXT_MODE_FETCH_TIMEOUT", "soon", "TEXT_MODE_FETCH_TIMEOUT='soon' is not valid"),
+        ("TEXT_MODE_USER_AGENT", "text-mode\r\nX-Injected: 1",
+         "TEXT_MODE_USER_AGENT='text-mode\\r\\nX-Injected: 1' must be one line of printable ASCII"),
+        ("TEXT_MODE_PREFIX", "/default\nX", "TEXT_MODE_PREFIX='/default\\nX' must be a plain path"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_stops_start_up_naming_the_variable(variable: str, value: str, message: str) -> None:
     port = free_port()
     result = subprocess.run(
         [sys.executable, "-m", "app"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PORT": str(port), "TEXT_MODE_FETCH_TIMEOUT": "soon"},
+        env={"PATH": "/usr/bin:/bin", "PORT": str(port), variable: value},
         capture_output=True,
         text=True,
         timeout=30,
     )
-    assert result.returncode != 0
-    assert "TEXT_MODE_FETCH_TIMEOUT" in result.stderr
+    assert result.returncode == 2
+    assert f" ERROR text_mode: Configuration error: {message}" in result.stderr
+    assert "\nX-Injected" not in result.stderr  # the value is shown escaped, never written out as a line
     assert "Traceback" not in result.stderr
