@@ -328,19 +328,24 @@ class ResultCache:
         final_url: Callable[[Any], str],
         render: Callable[[Any], tuple[bytes, str]],
         timings: Timings,
+        loads_as: str = "",
+        fresh: bool = False,
     ) -> Answer:
         """The answer for url in variant: from the cache, or loaded (once per url at a time), rendered and stored.
 
         load fetches and extracts (raising on failure, and then nothing is stored); render turns what load
-        returned into (body, content type); final_url tells where the loaded page ended up.
+        returned into (body, content type); final_url tells where the loaded page ended up. loads_as: what
+        besides the url changes what load returns (a selector), so that only equal loads are shared.
+        fresh: load again, whatever is stored, and replace it.
         """
+        if not fresh:
+            started = time.perf_counter()
+            entry = self._lookup(url, variant)
+            timings.add("cache", (time.perf_counter() - started) * 1000, "miss" if entry is None else "hit")
+            if entry is not None:
+                return Answer(entry, "hit")
         started = time.perf_counter()
-        entry = self._lookup(url, variant)
-        timings.add("cache", (time.perf_counter() - started) * 1000, "miss" if entry is None else "hit")
-        if entry is not None:
-            return Answer(entry, "hit")
-        started = time.perf_counter()
-        loaded, shared = self.flights.run(url, load)
+        loaded, shared = self.flights.run(f"{url} {loads_as}" if loads_as else url, load)
         if shared:
             timings.add("cache", (time.perf_counter() - started) * 1000, "waited for the same page")
         with timings.stage("render"):

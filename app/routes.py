@@ -7,12 +7,14 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from app.cache import Answer, ResultCache, Timings
@@ -22,6 +24,7 @@ from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
 if TYPE_CHECKING:
     from app.extract import Article
     from app.fetch import Policy
+    from app.selectors import Selector
 
 # The pipeline (fetch, extract, render: requests, readability, lxml, html2text) is imported by the first
 # request that needs it, not at start-up: a Lambda cold start that answers the usage text or the home page
@@ -56,15 +59,37 @@ HTML = "text/html; charset=utf-8"
 LAMBDA_MARGIN = 2.0  # seconds a Lambda invocation keeps back for extraction, rendering and the reply
 
 
+# Jina Reader's header names for the same controls, for clients written for it; in the path form (where the
+# whole query string is the target's) they are the only way to give options. A query parameter wins over them.
+OPTION_HEADERS = {
+    "format": ("X-Return-Format", "X-Respond-With"),
+    "selector": ("X-Target-Selector",),
+    "remove": ("X-Remove-Selector",),
+    "nocache": ("X-No-Cache",),
+    "timeout": ("X-Timeout",),
+}
+SERVICE_PATH = "/text-mode"
+
+
 @dataclass(frozen=True)
 class Options:
-    """What the request asks for: the target and how to show it."""
+    """What the request asks for: the target and how to show it.
+
+    Only the fields in the repr change an answer's bytes (and so its cache key); fresh and timeout change
+    how it is got.
+    """
 
     url: str
     format: str
     width: int
     ascii: bool = False
     ansi: bool = False
+    selector: str = ""
+    remove: str = ""
+    fresh: bool = field(default=False, repr=False)
+    timeout: float | None = field(default=None, repr=False)
+    keep_selector: Selector | None = field(default=None, repr=False, compare=False)
+    remove_selector: Selector | None = field(default=None, repr=False, compare=False)
 
 
 def split_query(query: str) -> tuple[str | None, dict[str, str]]:
@@ -111,9 +136,21 @@ def _format_from_accept() -> str:
     return MEDIA_TYPES.get(best or "text/plain", "text")
 
 
-def parse_options(query: str) -> Options:
-    """Read the request's options, or raise BadRequest naming the bad one."""
-    target, params = split_query(query)
+def parse_options(
+    query: str, headers: Headers | Mapping[str, str] | None = None, *, path_target: str | None = None
+) -> Options:
+    """Read the request's options, or raise BadRequest naming the bad one.
+
+    path_target: the target given in the path (`/text-mode/https://example.com/a?b=1`), whose query string is
+    the target's own; the options then come from headers alone.
+    """
+    headers = headers or {}
+    target, params = (_path_url(path_target), {}) if path_target is not None else split_query(query)
+    for name, header_names in OPTION_HEADERS.items():
+        if name not in params:
+            given = [headers[header] for header in header_names if headers.get(header, "").strip()]
+            if given:
+                params[name] = given[0]
     raw_format = params.get("format", "").strip().lower()
     if raw_format and raw_format not in FORMATS:
         raise BadRequest(f"format={raw_format!r} is not known; use text, markdown, json or html")
@@ -131,7 +168,53 @@ def parse_options(query: str) -> Options:
             raise BadRequest(
                 f"{name}=1 is for the text format, not {fmt} ({chosen})", hint=f"Drop {name}=1, or add format=text."
             )
-    return Options(url=(target or "").strip(), format=fmt, width=width, ascii=switches["ascii"], ansi=switches["ansi"])
+    selectors = {name: _selector(params.get(name, ""), option=name) for name in ("selector", "remove")}
+    no_cache = "no-cache" in [part.strip().lower() for part in headers.get("Cache-Control", "").split(",")]
+    return Options(
+        url=(target or "").strip(),
+        format=fmt,
+        width=width,
+        ascii=switches["ascii"],
+        ansi=switches["ansi"],
+        selector=selectors["selector"].css if selectors["selector"] else "",
+        remove=selectors["remove"].css if selectors["remove"] else "",
+        fresh=_switch(params, "nocache") or (no_cache and "nocache" not in params),
+        timeout=_timeout(params.get("timeout", "")),
+        keep_selector=selectors["selector"],
+        remove_selector=selectors["remove"],
+    )
+
+
+def _selector(css: str, *, option: str) -> Selector | None:
+    if not css.strip():
+        return None
+    from app.selectors import compile_selector  # cssselect and lxml: loaded by the first request that needs them
+
+    return compile_selector(css, option=option)
+
+
+def _path_url(target: str) -> str:
+    """The target of the path form as the client meant it: `https:/x` (a proxy merged the `//`) is `https://x`."""
+    return re.sub(r"^(https?):/(?!/)", r"\1://", target.strip(), flags=re.IGNORECASE)
+
+
+# The longest wait a reader may ask for; the configured fetch deadline (and Lambda's) still caps it.
+MAX_TIMEOUT = 600.0
+
+
+def _timeout(raw: str) -> float | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_TIMEOUT:  # also refuses nan and inf
+        raise BadRequest(
+            f"timeout={raw[:50]!r} is not allowed; give seconds, more than 0 and at most {MAX_TIMEOUT:.0f}"
+        )
+    return seconds
 
 
 def _switch(params: dict[str, str], name: str) -> bool:
@@ -147,17 +230,35 @@ def _raw_query() -> str:
     return request.query_string.decode("utf-8", errors="replace")
 
 
+def _path_target() -> str | None:
+    """The target of the path form, everything after /text-mode/ as the client sent it (query included), else None."""
+    start = f"{current_app.config['PREFIX']}{SERVICE_PATH}/"
+    if not request.path.startswith(start):
+        return None
+    # The raw request line where the server keeps it (gunicorn, werkzeug), so that the target's own escapes
+    # (%2F, %20) stay as they were; API Gateway's rawPath in Lambda; else the decoded path and the query.
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    event = request.environ.get("apig_wsgi.full_event") or {}
+    if not raw and isinstance(event.get("rawPath"), str):
+        raw = event["rawPath"] + (f"?{event['rawQueryString']}" if event.get("rawQueryString") else "")
+    if not raw or not raw.startswith(start):
+        query = _raw_query()
+        raw = request.path + (f"?{query}" if query else "")
+    return raw[len(start) :]
+
+
 def _base() -> str:
     """The service's own address as this request reached it: scheme, host and prefix."""
     return request.root_url.rstrip("/") + str(current_app.config["PREFIX"])
 
 
-def _policy() -> Policy:
+def _policy(options: Options) -> Policy:
     from app.fetch import Policy
 
     config = current_app.config
+    configured = config["FETCH_TIMEOUT"] if options.timeout is None else min(options.timeout, config["FETCH_TIMEOUT"])
     return Policy(
-        timeout=_fetch_timeout(config["FETCH_TIMEOUT"]),
+        timeout=_fetch_timeout(configured),
         max_bytes=config["MAX_BYTES"],
         allow_private=config["ALLOW_PRIVATE"],
         allowed_ports=config["ALLOWED_PORTS"],
@@ -197,6 +298,8 @@ Examples:
   curl '{base}/text-mode?width=60&url=example.com/article'
   curl '{base}/text-mode?format=json&url=https://example.com/article'
   curl -H 'Accept: text/markdown' '{base}/text-mode?url=https://example.com/article'
+  curl '{base}/text-mode/https://example.com/article?id=7'
+  curl -H 'X-Target-Selector: article' '{base}/text-mode/https://example.com/a'
 
 Query parameters:
   url     the page to read: http or https (example.com/page means https://).
@@ -207,29 +310,42 @@ Query parameters:
           the text format only.
   ansi    ansi=1: bold headings and underlined link text, for terminals that show them;
           the text format only.
+  selector  CSS selectors, comma-separated: the article is what they match, in page order.
+  remove    CSS selectors of what to remove before the article is found.
+  nocache   nocache=1: fetch the page again and replace the cached answer.
+  timeout   seconds to wait for the site, at most the service's own deadline.
+
+The path form: everything after /text-mode/ is the page, its query string included.
+Options then come as headers (Jina Reader's names; a query parameter wins over them):
+  X-Return-Format or X-Respond-With, X-Target-Selector, X-Remove-Selector,
+  X-No-Cache: true (or Cache-Control: no-cache), X-Timeout.
 
 Errors come as plain text, or application/problem+json with format=json (or
 Accept: application/json):
-  400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
-  502 the site failed, 504 the site was too slow.
+  400 bad URL or option, 403 destination not allowed, 415 not a web page,
+  422 nothing readable (or nothing matched the selector), 502 the site failed or
+  answered with a bot check, 504 the site was too slow.
 
-How it works: URL -> readability -> html2text -> you
+How it works: the page is fetched, readability finds the article, text-mode lays it
+out (html2text writes the Markdown format).
 
 Home page: {base}/
 """
 
 
-@bp.route("/text-mode", methods=METHODS, provide_automatic_options=False)
-def service() -> Response:
-    """Fetch the page named by `url`, find its article and answer in the format asked for."""
-    options = parse_options(_raw_query())
+@bp.route(SERVICE_PATH, methods=METHODS, provide_automatic_options=False)
+@bp.route(f"{SERVICE_PATH}/", methods=METHODS, provide_automatic_options=False, merge_slashes=False)
+@bp.route(f"{SERVICE_PATH}/<path:target>", methods=METHODS, provide_automatic_options=False, merge_slashes=False)
+def service(target: str | None = None) -> Response:
+    """Fetch the page named by `url` or by the path after /text-mode/, find its article, answer in the format asked."""
+    options = parse_options(_raw_query(), request.headers, path_target=_path_target())
     if not options.url:
         if options.format == "html":
             return html_response(home_page(base=_base(), banner=banner()))
         return Response(usage(), status=200, content_type=TEXT)
     g.target_host = _host_for_log(options.url)
     cache: ResultCache = current_app.extensions["text_mode_cache"]
-    policy = _policy()
+    policy = _policy(options)
     timings = g.server_timing = Timings()
 
     def load() -> Article:
@@ -239,7 +355,7 @@ def service() -> Response:
         with timings.stage("fetch"):
             page = fetch(options.url, policy=policy)
         with timings.stage("extract"):
-            return extract(page)
+            return extract(page, keep=options.keep_selector, remove=options.remove_selector)
 
     answer = cache.answer(
         options.url,
@@ -248,6 +364,8 @@ def service() -> Response:
         final_url=lambda article: str(article.final_url),
         render=lambda article: _render(article, options),
         timings=timings,
+        loads_as=repr((options.selector, options.remove)) if options.selector or options.remove else "",
+        fresh=options.fresh,
     )
     return _cacheable(answer, options, ttl=cache.ttl, now=cache.clock())
 
@@ -316,8 +434,17 @@ def html_response(page: str | bytes, *, status: int = 200) -> Response:
     return response
 
 
+def _asked_format() -> str:
+    """The format= parameter or its header, as given (errors are answered in it too); "" when none was."""
+    params = split_query(_raw_query())[1] if _path_target() is None else {}
+    named = params.get("format") or next(
+        (request.headers[header] for header in OPTION_HEADERS["format"] if request.headers.get(header, "").strip()), ""
+    )
+    return named.strip().lower()
+
+
 def _wants_html() -> bool:
-    fmt = split_query(_raw_query())[1].get("format", "").strip().lower()
+    fmt = _asked_format()
     if fmt:
         return fmt == "html"
     best = request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"])
@@ -325,7 +452,7 @@ def _wants_html() -> bool:
 
 
 def _wants_json() -> bool:
-    fmt = split_query(_raw_query())[1].get("format", "").strip().lower()
+    fmt = _asked_format()
     if fmt:
         return fmt == "json"
     best = request.accept_mimetypes.best_match(["text/plain", "application/json", "application/problem+json"])
@@ -333,7 +460,8 @@ def _wants_json() -> bool:
 
 
 def _target() -> str:
-    return (split_query(_raw_query())[0] or "").strip()
+    path_target = _path_target()
+    return _path_url(path_target) if path_target is not None else (split_query(_raw_query())[0] or "").strip()
 
 
 def error_response(error: TextModeError, *, plain: str | None = None) -> Response:

@@ -164,6 +164,8 @@ Examples:
   curl '{base}/text-mode?width=60&url=example.com/article'
   curl '{base}/text-mode?format=json&url=https://example.com/article'
   curl -H 'Accept: text/markdown' '{base}/text-mode?url=https://example.com/article'
+  curl '{base}/text-mode/https://example.com/article?id=7'
+  curl -H 'X-Target-Selector: article' '{base}/text-mode/https://example.com/a'
 
 Query parameters:
   url     the page to read: http or https (example.com/page means https://).
@@ -174,13 +176,24 @@ Query parameters:
           the text format only.
   ansi    ansi=1: bold headings and underlined link text, for terminals that show them;
           the text format only.
+  selector  CSS selectors, comma-separated: the article is what they match, in page order.
+  remove    CSS selectors of what to remove before the article is found.
+  nocache   nocache=1: fetch the page again and replace the cached answer.
+  timeout   seconds to wait for the site, at most the service's own deadline.
+
+The path form: everything after /text-mode/ is the page, its query string included.
+Options then come as headers (Jina Reader's names; a query parameter wins over them):
+  X-Return-Format or X-Respond-With, X-Target-Selector, X-Remove-Selector,
+  X-No-Cache: true (or Cache-Control: no-cache), X-Timeout.
 
 Errors come as plain text, or application/problem+json with format=json (or
 Accept: application/json):
-  400 bad URL, 403 destination not allowed, 415 not a web page, 422 nothing readable,
-  502 the site failed, 504 the site was too slow.
+  400 bad URL or option, 403 destination not allowed, 415 not a web page,
+  422 nothing readable (or nothing matched the selector), 502 the site failed or
+  answered with a bot check, 504 the site was too slow.
 
-How it works: URL -> readability -> html2text -> you
+How it works: the page is fetched, readability finds the article, text-mode lays it
+out (html2text writes the Markdown format).
 
 Home page: {base}/
 """
