@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
@@ -18,13 +18,14 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from app.cache import Answer, ResultCache, Timings
-from app.errors import BadRequest, MethodNotAllowed, NotFound, TextModeError, UpstreamStatus
+from app.errors import MethodNotAllowed, NotFound, TextModeError, UpstreamStatus
+from app.formats import HTML, TEXT, render_as
 from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
+from app.options import Options, options_from
 
 if TYPE_CHECKING:
     from app.extract import Article
     from app.fetch import Policy
-    from app.selectors import Selector
 
 # The pipeline (fetch, extract, render: requests, readability, lxml, html2text) is imported by the first
 # request that needs it, not at start-up: a Lambda cold start that answers the usage text or the home page
@@ -33,29 +34,14 @@ if TYPE_CHECKING:
 bp = Blueprint("text_mode", __name__)
 log = logging.getLogger("text_mode")
 
-FORMATS = {
-    "text": "text",
-    "txt": "text",
-    "plain": "text",
-    "markdown": "markdown",
-    "md": "markdown",
-    "json": "json",
-    "html": "html",
-}
 MEDIA_TYPES = {
     "text/plain": "text",
     "text/markdown": "markdown",
     "application/json": "json",
     "text/html": "html",
 }
-# Options for the terminal, refused with any other format: Markdown, JSON and HTML have their own emphasis and
-# are read by software that takes Unicode, and transliterating Markdown would write markup the page never had
-# (anyascii turns "＜b＞" into "<b>", "「x」" into "[x]" and "•" into "*").
-TEXT_ONLY_SWITCHES = ("ascii", "ansi")
 # The only methods served; anything else, OPTIONS included (Flask would answer it itself), is a 405.
 METHODS = ["GET", "HEAD"]
-TEXT = "text/plain; charset=utf-8"
-HTML = "text/html; charset=utf-8"
 LAMBDA_MARGIN = 2.0  # seconds a Lambda invocation keeps back for extraction, rendering and the reply
 
 
@@ -69,27 +55,6 @@ OPTION_HEADERS = {
     "timeout": ("X-Timeout",),
 }
 SERVICE_PATH = "/text-mode"
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the request asks for: the target and how to show it.
-
-    Only the fields in the repr change an answer's bytes (and so its cache key); fresh and timeout change
-    how it is got.
-    """
-
-    url: str
-    format: str
-    width: int
-    ascii: bool = False
-    ansi: bool = False
-    selector: str = ""
-    remove: str = ""
-    fresh: bool = field(default=False, repr=False)
-    timeout: float | None = field(default=None, repr=False)
-    keep_selector: Selector | None = field(default=None, repr=False, compare=False)
-    remove_selector: Selector | None = field(default=None, repr=False, compare=False)
 
 
 def split_query(query: str) -> tuple[str | None, dict[str, str]]:
@@ -118,6 +83,11 @@ def split_query(query: str) -> tuple[str | None, dict[str, str]]:
             params.setdefault(unquote_plus(extra_name), unquote_plus(extra_value))
         return target, params
     return None, params
+
+
+def _path_url(target: str) -> str:
+    """The target of the path form as the client meant it: `https:/x` (a proxy merged the `//`) is `https://x`."""
+    return re.sub(r"^(https?):/(?!/)", r"\1://", target.strip(), flags=re.IGNORECASE)
 
 
 def _looks_encoded(value: str) -> bool:
@@ -151,79 +121,10 @@ def parse_options(
             given = [headers[header] for header in header_names if headers.get(header, "").strip()]
             if given:
                 params[name] = given[0]
-    raw_format = params.get("format", "").strip().lower()
-    if raw_format and raw_format not in FORMATS:
-        raise BadRequest(f"format={raw_format!r} is not known; use text, markdown, json or html")
-    fmt = FORMATS[raw_format] if raw_format else _format_from_accept()
-    raw_width = params.get("width", "").strip()
-    width = 80
-    if raw_width:
-        if not raw_width.isdigit() or not (int(raw_width) == 0 or 20 <= int(raw_width) <= 200):
-            raise BadRequest(f"width={raw_width!r} is not allowed; use 0 (no wrapping) or 20 to 200")
-        width = int(raw_width)
-    switches = {name: _switch(params, name) for name in TEXT_ONLY_SWITCHES}
-    for name, on in switches.items():
-        if on and fmt != "text":
-            chosen = f"format={raw_format}" if raw_format else "chosen by the Accept header"
-            raise BadRequest(
-                f"{name}=1 is for the text format, not {fmt} ({chosen})", hint=f"Drop {name}=1, or add format=text."
-            )
-    selectors = {name: _selector(params.get(name, ""), option=name) for name in ("selector", "remove")}
-    no_cache = "no-cache" in [part.strip().lower() for part in headers.get("Cache-Control", "").split(",")]
-    return Options(
-        url=(target or "").strip(),
-        format=fmt,
-        width=width,
-        ascii=switches["ascii"],
-        ansi=switches["ansi"],
-        selector=selectors["selector"].css if selectors["selector"] else "",
-        remove=selectors["remove"].css if selectors["remove"] else "",
-        fresh=_switch(params, "nocache") or (no_cache and "nocache" not in params),
-        timeout=_timeout(params.get("timeout", "")),
-        keep_selector=selectors["selector"],
-        remove_selector=selectors["remove"],
-    )
-
-
-def _selector(css: str, *, option: str) -> Selector | None:
-    if not css.strip():
-        return None
-    from app.selectors import compile_selector  # cssselect and lxml: loaded by the first request that needs them
-
-    return compile_selector(css, option=option)
-
-
-def _path_url(target: str) -> str:
-    """The target of the path form as the client meant it: `https:/x` (a proxy merged the `//`) is `https://x`."""
-    return re.sub(r"^(https?):/(?!/)", r"\1://", target.strip(), flags=re.IGNORECASE)
-
-
-# The longest wait a reader may ask for; the configured fetch deadline (and Lambda's) still caps it.
-MAX_TIMEOUT = 600.0
-
-
-def _timeout(raw: str) -> float | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= MAX_TIMEOUT:  # also refuses nan and inf
-        raise BadRequest(
-            f"timeout={raw[:50]!r} is not allowed; give seconds, more than 0 and at most {MAX_TIMEOUT:.0f}"
-        )
-    return seconds
-
-
-def _switch(params: dict[str, str], name: str) -> bool:
-    value = params.get(name, "").strip().lower()
-    if value in {"", "0", "false", "no", "off"}:
-        return False
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    raise BadRequest(f"{name}={value!r} is not allowed; use {name}=1 or {name}=0")
+    cache_control = [part.strip().lower() for part in headers.get("Cache-Control", "").split(",")]
+    if "no-cache" in cache_control and "nocache" not in params:
+        params["nocache"] = "1"
+    return options_from(target, params, default_format=_format_from_accept)
 
 
 def _raw_query() -> str:
@@ -380,17 +281,10 @@ def _host_for_log(url: str) -> str:
 
 def _render(article: Article, options: Options) -> tuple[bytes, str]:
     """The article in the format asked for, as (body, content type)."""
-    from app.html_view import reading_page
-    from app.render import render_json, render_markdown, render_text
-
-    if options.format == "json":
-        body = json.dumps(render_json(article), ensure_ascii=False, indent=2) + "\n"
-        return body.encode(), "application/json"
-    if options.format == "markdown":
-        return render_markdown(article, width=options.width).encode(), "text/markdown; charset=utf-8"
-    if options.format == "html":
-        return reading_page(article, base=_base(), width=options.width).encode(), HTML
-    return render_text(article, width=options.width, ascii=options.ascii, ansi=options.ansi).encode(), TEXT
+    body, content_type = render_as(
+        article, options.format, width=options.width, ascii=options.ascii, ansi=options.ansi, base=_base()
+    )
+    return body.encode(), content_type
 
 
 def _variant(options: Options) -> str:
