@@ -1,4 +1,5 @@
-"""`python -m app`: the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set, otherwise gunicorn."""
+"""`python -m app`: the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set, otherwise gunicorn;
+`python -m app <url>` prints the article instead (app/cli.py)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,12 @@ def run_lambda() -> None:
 
 
 def main() -> None:
-    """Choose the Lambda runtime or gunicorn by AWS_LAMBDA_RUNTIME_API (blank counts as unset)."""
+    """Choose the Lambda runtime or gunicorn by AWS_LAMBDA_RUNTIME_API (blank counts as unset); with
+    arguments, the command line."""
+    if len(sys.argv) > 1:
+        from app.cli import main as command_line
+
+        sys.exit(command_line(sys.argv[1:]))
     environ = dict(os.environ)
     runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API", "").strip()
     configure_logging(json_lines=bool(runtime_api))

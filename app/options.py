@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.errors import BadRequest
 from app.formats import FORMATS
 
 if TYPE_CHECKING:
+    from app.fetch import Policy
     from app.selectors import Selector
 
 # Options for the terminal, refused with any other format: Markdown, JSON and HTML have their own emphasis and
@@ -111,3 +112,24 @@ def _switch(params: Mapping[str, str], name: str) -> bool:
     if value in {"1", "true", "yes", "on"}:
         return True
     raise BadRequest(f"{name}={value!r} is not allowed; use {name}=1 or {name}=0")
+
+
+def policy_for(
+    config: Mapping[str, Any], options: Options, *, deadline: float | None = None, allow_private: bool = False
+) -> Policy:
+    """Where and how the fetch may go: the settings, the timeout asked for (never past the configured one, nor
+    past deadline seconds: a Lambda invocation's), and private addresses when the settings or the caller allow."""
+    from app.fetch import Policy  # requests: loaded by the first fetch, not at start-up
+
+    timeout = float(config["FETCH_TIMEOUT"])
+    if options.timeout is not None:
+        timeout = min(timeout, options.timeout)
+    if deadline is not None:
+        timeout = max(0.0, min(timeout, deadline))
+    return Policy(
+        timeout=timeout,
+        max_bytes=int(config["MAX_BYTES"]),
+        allow_private=allow_private or bool(config["ALLOW_PRIVATE"]),
+        allowed_ports=frozenset(config["ALLOWED_PORTS"]),
+        user_agent=str(config["USER_AGENT"]),
+    )

@@ -21,7 +21,7 @@ from app.cache import Answer, ResultCache, Timings
 from app.errors import MethodNotAllowed, NotFound, TextModeError, UpstreamStatus
 from app.formats import HTML, TEXT, render_as
 from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
-from app.options import Options, options_from
+from app.options import Options, options_from, policy_for
 
 if TYPE_CHECKING:
     from app.extract import Article
@@ -154,26 +154,16 @@ def _base() -> str:
 
 
 def _policy(options: Options) -> Policy:
-    from app.fetch import Policy
-
-    config = current_app.config
-    configured = config["FETCH_TIMEOUT"] if options.timeout is None else min(options.timeout, config["FETCH_TIMEOUT"])
-    return Policy(
-        timeout=_fetch_timeout(configured),
-        max_bytes=config["MAX_BYTES"],
-        allow_private=config["ALLOW_PRIVATE"],
-        allowed_ports=config["ALLOWED_PORTS"],
-        user_agent=config["USER_AGENT"],
-    )
+    return policy_for(current_app.config, options, deadline=_lambda_deadline())
 
 
-def _fetch_timeout(configured: float) -> float:
-    """The fetch deadline; in Lambda never past the invocation's own, so a slow site gets our 504, not a timeout."""
+def _lambda_deadline() -> float | None:
+    """Seconds left for the fetch in a Lambda invocation, so a slow site gets our 504, not Lambda's timeout."""
     context = request.environ.get("apig_wsgi.context")  # the Lambda context, put there by apig-wsgi
     if context is None:
-        return configured
+        return None
     left: float = context.get_remaining_time_in_millis() / 1000 - LAMBDA_MARGIN
-    return max(0.0, min(configured, left))
+    return left
 
 
 @functools.cache  # the same drawing every time; figlet takes milliseconds to make it
