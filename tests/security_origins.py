@@ -101,6 +101,16 @@ class RawOrigin:
         self.sock.close()
 
 
+@contextmanager
+def serving(handler: Handler) -> Iterator[RawOrigin]:
+    """A RawOrigin whose one page, /, is handler's, for the length of the block."""
+    origin = RawOrigin({"/": handler})
+    try:
+        yield origin
+    finally:
+        origin.close()
+
+
 def head(status: str = "200 OK", **headers: str | int) -> bytes:
     """A status line and headers; keyword names use _ for - (Content_Type)."""
     lines = [f"HTTP/1.1 {status}"] + [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
@@ -159,6 +169,17 @@ def endless(conn: socket.socket, path: str) -> None:
     frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     while True:
         conn.sendall(frame)
+
+
+def redirect_with_stalled_body(location: str) -> Handler:
+    """A redirect whose chunked body starts and never ends: only a client that leaves it unread follows at once."""
+
+    def handler(conn: socket.socket, path: str) -> None:
+        conn.sendall(head("302 Found", Location=location, Content_Type="text/html", Transfer_Encoding="chunked"))
+        conn.sendall(b"4\r\nowls\r\n")
+        conn.recv(1)  # until the client hangs up
+
+    return handler
 
 
 def endless_close_delimited(conn: socket.socket, path: str) -> None:

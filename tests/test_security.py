@@ -241,6 +241,9 @@ def routes() -> dict[str, hostile.Handler]:
         "/nul": hostile.respond(ARTICLE.replace(b"silent", b"sil\0ent")),
         "/empty": hostile.respond(b""),
         "/injection": hostile.respond(INJECTION),
+        "/redirect-unparsable": hostile.redirect_to("http://[::1"),
+        "/redirect-bracketed-name": hostile.redirect_to("http://[name]:80/"),
+        "/redirect-stalled-body": hostile.redirect_with_stalled_body("/article"),
     }
 
 
@@ -323,6 +326,9 @@ HOSTILE_ORIGINS = [
     ("/malformed", 200, None),
     ("/nul", 200, None),
     ("/empty", 422, None),
+    ("/redirect-unparsable", 502, None),
+    ("/redirect-bracketed-name", 502, None),
+    ("/redirect-stalled-body", 200, None),
 ]
 
 
