@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import http.client
+import io
 import ipaddress
 import logging
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import brotli
 import charset_normalizer
 import ftfy
 import idna
@@ -37,6 +40,9 @@ from app.errors import (
 )
 from app.settings import DEFAULT_PORTS
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 log = logging.getLogger("text_mode.fetch")
 
 Resolver = Callable[[str, int], Sequence[str]]
@@ -47,7 +53,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
 XML_TYPES = frozenset({"text/xml", "application/xml"})
-# What urllib3 decodes here, each with a bound on the decoded size (gzip and deflate by zlib, br by brotli).
+# The codings read, each decoded in bounded steps: gzip and deflate by urllib3 (zlib), br by _unbrotli.
 CONTENT_CODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 CHUNK = 64 * 1024
 
@@ -342,10 +348,81 @@ def _cut(sock: socket.socket) -> None:
 
 @dataclass
 class Route:
-    """One fetch's connection rules: the checked addresses of each (host, port) and the watchdog."""
+    """One fetch's connection rules: the checked addresses of each (host, port), the watchdog, the wire limit."""
 
     watchdog: Watchdog
+    wire_limit: int
     pins: dict[tuple[str, int], Sequence[str]] = field(default_factory=dict)
+
+
+def wire_limit(max_bytes: int) -> int:
+    """The bytes one answer may take off the connection for a page of at most max_bytes.
+
+    Twice the page, for chunk framing and content a coding made larger (compressed HTML is a fifth of its size
+    or less), plus the headers (http.client takes 100 lines of 64 KiB; real ones are a few KiB).
+    """
+    return 2 * max_bytes + 256 * 1024
+
+
+class WireBudget(io.RawIOBase):
+    """A socket's bytes for one answer, at most limit of them whatever the framing says: TooLarge past it.
+
+    http.client and urllib3 believe the framing: a chunk size of -1 made http.client read to the end of the
+    stream (192 MB of body grew the worker by 506 MB), and 100 Continue lines or empty gzip members can run
+    until the deadline. Counting where the bytes leave the socket bounds every such path at once.
+    """
+
+    def __init__(self, raw: io.RawIOBase, limit: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limit = limit
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
+        if self._left >= 0:  # once past the limit, every read is refused again
+            count = self._raw.readinto(memoryview(buffer)[: self._left + 1])  # one byte past the limit, never more
+            self._left -= count or 0
+            if self._left >= 0:
+                return count
+        raise TooLarge(f"the site sent more than {self._limit} bytes for one page")
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class Answer(http.client.HTTPResponse):
+    """http.client's response read through a WireBudget, with interim (1xx) answers skipped to the final one."""
+
+    wire_limit = 0  # each fetch's subclass sets its own (PinnedAdapter)
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(WireBudget(self.fp.detach(), self.wire_limit))
+
+    def _safe_read(self, amt: int) -> bytes:
+        # urllib3 reads each chunk's data with this, its size parsed by int(line, 16), which takes "-10": with -1
+        # http.client reads to the end of the stream, with any other negative BufferedReader raises ValueError.
+        if amt < 0:
+            raise FetchError("the page's chunked framing is broken (a negative chunk size)")
+        data: bytes = super()._safe_read(amt)  # type: ignore[misc]  # http.client private, not in typeshed
+        return data
+
+    def begin(self) -> None:
+        super().begin()
+        # RFC 9110 section 15.2: a client parses any number of 1xx answers before the final one, asked for or not;
+        # http.client skips only 100 Continue and would return 103 Early Hints as the answer. 101 ends HTTP on
+        # the connection (text-mode never asks to switch), so it stays the answer, and is refused as a status.
+        while 100 <= self.status < 200 and self.status != 101:
+            self.headers = self.msg = None  # type: ignore[assignment]  # begin() reads an answer only before headers
+            super().begin()
 
 
 class _PinnedMixin:
@@ -391,7 +468,8 @@ class PinnedAdapter(HTTPAdapter):
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
         super().init_poolmanager(connections, maxsize, block, **kwargs)
-        attrs = {"route": self._route}
+        answer = type("BudgetedAnswer", (Answer,), {"wire_limit": self._route.wire_limit})
+        attrs = {"route": self._route, "response_class": answer}
         http_conn = type("PinnedHTTPConnection", (_PinnedMixin, HTTPConnection), attrs)
         https_conn = type("PinnedHTTPSConnection", (_PinnedMixin, HTTPSConnection), attrs)
         self.poolmanager.pool_classes_by_scheme = {
@@ -433,7 +511,7 @@ def fetch(url: str, *, policy: Policy) -> Page:
     start = time.monotonic()
     deadline = start + policy.timeout
     target = check_target(normalize_url(url), policy=policy)
-    route = Route(Watchdog(deadline))
+    route = Route(Watchdog(deadline), wire_limit=wire_limit(policy.max_bytes))
     try:
         with _new_session(route, policy.user_agent) as session:
             for _hop in range(MAX_REDIRECTS + 1):
@@ -499,6 +577,7 @@ def _short(error: BaseException | None) -> str:
         ("NameResolution", "name not found"),
         ("timed out", "timed out"),
         ("RemoteDisconnected", "the site closed the connection"),
+        ("InvalidChunkLength", "the chunked framing is broken"),
         ("IncompleteRead", "the page was cut short"),
         ("unreachable", "network unreachable"),
     ):
@@ -519,12 +598,16 @@ def _read_page(
     if mime and not _readable_type(mime):
         raise UnsupportedContent(f"the page is {mime[:100]}, not HTML or text")
     codings = [part.strip().lower() for part in response.headers.get("Content-Encoding", "").split(",")]
-    if any(coding not in CONTENT_CODINGS for coding in codings):
+    if any(coding not in CONTENT_CODINGS for coding in codings) or ("br" in codings and len(codings) > 1):
         raise FetchError("the page is compressed in a way text-mode does not read")
     declared = response.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > policy.max_bytes and codings in ([""], ["identity"]):
         raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
-    body = _read_body(response, policy=policy, watchdog=watchdog, sniff=not mime)
+    if codings == ["br"]:
+        pieces = _unbrotli(response.raw.stream(CHUNK, decode_content=False))
+    else:
+        pieces = response.raw.stream(CHUNK, decode_content=True)
+    body = _read_body(pieces, policy=policy, watchdog=watchdog, sniff=not mime)
     if not mime:
         mime = _sniff(body)
     text, charset = decode(body, header_charset=header_charset, is_html=mime not in TEXT_TYPES)
@@ -585,22 +668,37 @@ def _sniff(body: bytes) -> str:
     return "text/plain"
 
 
-def _read_body(response: requests.Response, *, policy: Policy, watchdog: Watchdog, sniff: bool) -> bytes:
+def _unbrotli(raw: Iterator[bytes]) -> Iterator[bytes]:
+    """A brotli body decoded CHUNK at a time.
+
+    Not by urllib3: it decodes in bounded steps only while brotli's can_accept_more_data() is False, which
+    brotli 1.2 answers True with megabytes still to come, and at the end of the body it decodes the rest in one
+    call (a 14-byte body came out as 8 MB at once).
+    """
+    decoder = brotli.Decompressor()
+    for data in raw:
+        piece = decoder.process(data, output_buffer_limit=CHUNK)
+        while piece:
+            yield piece
+            piece = decoder.process(b"", output_buffer_limit=CHUNK)
+
+
+def _read_body(pieces: Iterator[bytes], *, policy: Policy, watchdog: Watchdog, sniff: bool) -> bytes:
     """Read the decoded body, stopping at the size limit or the wall-clock deadline."""
-    chunks: list[bytes] = []
-    size = 0
+    # One buffer, not a list of the pieces: urllib3 yields each chunk of a chunked body on its own, and a list of
+    # two-byte chunks costs 43 bytes of memory for every 2 of page.
+    body = bytearray()
     try:
-        for chunk in response.raw.stream(CHUNK, decode_content=True):
-            if sniff and not chunks and chunk:
+        for chunk in pieces:
+            if sniff and not body and chunk:
                 _sniff(chunk)  # a file is refused at its first bytes, not after the whole of it
-            size += len(chunk)
-            if size > policy.max_bytes:
+            if len(body) + len(chunk) > policy.max_bytes:
                 raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
-            chunks.append(chunk)
+            body += chunk
             _expired(watchdog, "reading the page")
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
         raise UpstreamTimeout("the site stopped sending in time") from None
-    except urllib3.exceptions.DecodeError:
+    except (urllib3.exceptions.DecodeError, brotli.error):
         _expired(watchdog, "reading the page")
         raise FetchError("the page's compression is broken") from None
     except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -608,7 +706,7 @@ def _read_body(response: requests.Response, *, policy: Policy, watchdog: Watchdo
         raise FetchError(f"the connection broke while reading the page ({_short(error)})") from None
     # A body that ends with the connection has no length to check: the watchdog cutting it must not pass as its end.
     _expired(watchdog, "reading the page")
-    return b"".join(chunks)
+    return bytes(body)
 
 
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.IGNORECASE)

@@ -260,6 +260,21 @@ def too_many_headers(conn: socket.socket, path: str) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + extra.encode() + b"\r\n" + ARTICLE)
 
 
+def raw_answer(*parts: bytes) -> Handler:
+    """Send parts as they are, one after the other (each is sent, not joined, so a large part is never copied)."""
+
+    def handler(conn: socket.socket, path: str) -> None:
+        for part in parts:
+            conn.sendall(part)
+
+    return handler
+
+
+def interim_then_article(*interim: bytes) -> Handler:
+    """Interim (1xx) answers, then the article as the final answer."""
+    return raw_answer(*interim, head(Content_Type="text/html; charset=utf-8", Content_Length=len(ARTICLE)), ARTICLE)
+
+
 def file_then_drip(content_type: str, first: bytes) -> Handler:
     """A file type in the headers, then a body that trickles forever: only a decision from headers answers fast."""
     return drip(head(Content_Type=content_type, Content_Length=10_000_000) + first, every=0.3, byte=b"\0")

@@ -244,6 +244,12 @@ def routes() -> dict[str, hostile.Handler]:
         "/redirect-unparsable": hostile.redirect_to("http://[::1"),
         "/redirect-bracketed-name": hostile.redirect_to("http://[name]:80/"),
         "/redirect-stalled-body": hostile.redirect_with_stalled_body("/article"),
+        "/negative-chunk": hostile.raw_answer(
+            hostile.head(Content_Type="text/html", Transfer_Encoding="chunked"), b"-10\r\n", ARTICLE
+        ),
+        "/early-hints": hostile.interim_then_article(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+        ),
     }
 
 
@@ -329,6 +335,8 @@ HOSTILE_ORIGINS = [
     ("/redirect-unparsable", 502, None),
     ("/redirect-bracketed-name", 502, None),
     ("/redirect-stalled-body", 200, None),
+    ("/negative-chunk", 502, None),
+    ("/early-hints", 200, None),
 ]
 
 
