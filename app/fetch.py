@@ -201,9 +201,10 @@ def normalize_host(raw: str) -> str:
     """Return the host as one canonical spelling: an IP address, or a lower-case IDNA name without a final dot.
 
     Every numeric spelling a browser or inet_aton accepts (2130706433, 0x7f000001, 0177.0.0.1, 127.1)
-    becomes the dotted address it means, so the address rule sees the address and not a name.
+    becomes the dotted address it means, so the address rule sees the address and not a name. A name must
+    keep the DNS rules (check_dns_name) before it is ever resolved.
     """
-    host = unquote(raw).strip().rstrip(".").lower()
+    host = unquote(raw).strip().lower()
     if not host:
         raise BadURL("the URL has no host")
     if ":" in host:
@@ -218,12 +219,35 @@ def normalize_host(raw: str) -> str:
     try:
         host = idna.encode(host, uts46=True).decode("ascii")  # also maps full-width digits and dots
     except idna.IDNAError:
-        if not (host.isascii() and re.fullmatch(r"[a-z0-9_.\-]+", host)):
+        if not host.isascii():
             raise BadURL("the host name is not valid") from None
-        # underscores and the like: let the resolver decide
-    host = host.rstrip(".")
+        # IDNA refuses some names that DNS serves and browsers fetch ("my_host", "ab--cd"): the DNS rules decide.
+    host = host.removesuffix(".")  # the root's empty label: "example.com." is "example.com"
+    if not host:
+        raise BadURL("the URL has no host")
     number = ipv4_from_host(host)
-    return str(number) if number is not None else host
+    if number is not None:
+        return str(number)
+    check_dns_name(host)
+    return host
+
+
+# A label by RFC 1035 section 2.3.1 and RFC 1123 section 2.1: letters, digits and hyphens, 1 to 63 of them, no
+# hyphen at either end. Underscores are let through (service names such as _dmarc; real hosts use them).
+DNS_LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
+
+
+def check_dns_name(host: str) -> None:
+    """Raise BadURL unless host (lower-case ASCII, no final dot) is a name DNS could hold (RFC 1035 section 2.3.4)."""
+    if len(host) > 253:
+        raise BadURL("the host name is longer than 253 characters")
+    for label in host.split("."):
+        if not label:
+            raise BadURL("the host name has an empty label (two dots in a row, or a dot at the start)")
+        if len(label) > 63:
+            raise BadURL("the host name has a label longer than 63 characters")
+        if not DNS_LABEL_RE.fullmatch(label):
+            raise BadURL("the host name has a label with a character DNS does not allow, or a hyphen at an end")
 
 
 IPV4_NUMBER_RE = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")

@@ -128,6 +128,10 @@ HOSTILE_URLS = [
     ("http://127.0.0.1:99999/", 400),
     ("http:///127.0.0.1:{c}/", 400),
     ("http://127.0.0.1 :{c}/", 400),
+    ("http://" + "a" * 64 + ".example/", 400),
+    ("http://a..example/", 400),
+    ("http://" + "a." * 150 + "example/", 400),
+    ("http://-a.example/", 400),
 ]
 ADDRESS_RE = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-f]*::[0-9a-f:.]*\]?", re.IGNORECASE)
 

@@ -51,6 +51,9 @@ UNUSABLE_LOCATIONS = [
     "http://owls example/",
     "http://owls.example/\x01",
     "http://%zz/",
+    "http://owls..example/",
+    "http://-owls.example/",
+    "http://" + "o" * 64 + ".example/",
 ]
 
 
