@@ -38,7 +38,7 @@ from app.errors import (
     UpstreamStatus,
     UpstreamTimeout,
 )
-from app.settings import DEFAULT_PORTS
+from app.settings import DEFAULT_MAX_BYTES, DEFAULT_PORTS
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -114,7 +114,7 @@ class Policy:
     """Where and how the fetcher may go."""
 
     timeout: float = 10.0
-    max_bytes: int = 5 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
     allow_private: bool = False
     allowed_ports: frozenset[int] = DEFAULT_PORTS
     user_agent: str = "text-mode"

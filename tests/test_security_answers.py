@@ -1,5 +1,5 @@
 """Hostile answers against the fetcher in process: redirects to no URL, every body bounded whatever its framing
-says (memory measured), interim answers skipped. Origins are raw sockets on loopback."""
+says (memory measured), interim answers skipped, and the default size limit. Origins are raw sockets on loopback."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import brotli
 import pytest
+from flask.testing import FlaskClient
 
 from app.errors import BlockedDestination, FetchError, UpstreamStatus
 from app.fetch import Policy, fetch, wire_limit
+from app.settings import DEFAULT_MAX_BYTES
 from tests.security_origins import (
     ARTICLE,
     Handler,
@@ -240,3 +242,47 @@ def test_101_switching_protocols_is_not_skipped_since_text_mode_never_asks_to_sw
     with serving(interim_then_article(switching)) as origin, pytest.raises(UpstreamStatus) as raised:
         fetch(origin.url("/"), policy=POLICY)
     assert (raised.value.upstream_status, raised.value.detail) == (101, "the site answered 101")
+
+
+# --- The default limit ------------------------------------------------------------------------------------------------
+
+PRODUCT_JSON = b'{"sku":"SM-X510","name":"Galaxy Tab S9 FE","price":{"amount":449.0,"currency":"EUR"},"stock":true},'
+# A shop's product page: the article, and 6 MiB of its catalogue inline as JSON (the benchmarks' largest page is
+# 1.6 MiB; such product pages pass 5 MiB).
+PRODUCT_PAGE = ARTICLE.replace(
+    b"</body>",
+    b'<script type="application/json">[' + PRODUCT_JSON * (6 * 2**20 // len(PRODUCT_JSON)) + b"{}]</script></body>",
+)
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[RawOrigin]:
+    origin = RawOrigin(
+        {
+            "/product": raw_answer(html(Content_Length=len(PRODUCT_PAGE)), PRODUCT_PAGE),
+            "/past-the-default": raw_answer(TO_THE_CLOSE, b"<p>" + b"o" * DEFAULT_MAX_BYTES),
+        }
+    )
+    yield origin
+    origin.close()
+
+
+def test_a_product_page_with_megabytes_of_inline_json_is_read_by_the_service(
+    client: FlaskClient, shop: RawOrigin
+) -> None:
+    response = client.get("/default/text-mode", query_string={"url": shop.url("/product")})
+    assert response.status_code == 200, response.text[:200]
+    assert response.text.startswith("Owls at night\n")
+
+
+def test_a_product_page_with_megabytes_of_inline_json_is_read_under_the_default_policy(shop: RawOrigin) -> None:
+    page = fetch(shop.url("/product"), policy=Policy(allow_private=True))
+    assert len(page.text) == len(PRODUCT_PAGE)
+
+
+def test_the_default_limit_refuses_a_page_past_it(client: FlaskClient, shop: RawOrigin) -> None:
+    response = client.get("/default/text-mode", query_string={"url": shop.url("/past-the-default")})
+    assert (response.status_code, response.text.splitlines()[0]) == (
+        502,
+        f"Error: the page is larger than {DEFAULT_MAX_BYTES} bytes",
+    )
