@@ -58,6 +58,10 @@ class BadURL(FetchError):
     hint = "Give an http or https address, such as ?url=https://example.com/article"
 
 
+class RefusedURL(BadURL):
+    """A URL that parses but is of a kind text-mode never fetches: another scheme, or credentials in it."""
+
+
 class BlockedDestination(FetchError):
     status = 403
     code = "blocked_destination"

@@ -5,17 +5,20 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
+import http.client
+import io
 import ipaddress
 import logging
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import brotli
 import charset_normalizer
 import ftfy
 import idna
@@ -32,12 +35,16 @@ from app.errors import (
     BlockedBySite,
     BlockedDestination,
     FetchError,
+    RefusedURL,
     TooLarge,
     UnsupportedContent,
     UpstreamStatus,
     UpstreamTimeout,
 )
-from app.settings import DEFAULT_PORTS
+from app.settings import DEFAULT_MAX_BYTES, DEFAULT_PORTS
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 log = logging.getLogger("text_mode.fetch")
 
@@ -49,7 +56,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
 XML_TYPES = frozenset({"text/xml", "application/xml"})
-# What urllib3 decodes here, each with a bound on the decoded size (gzip and deflate by zlib, br by brotli).
+# The codings read, each decoded in bounded steps: gzip and deflate by urllib3 (zlib), br by _unbrotli.
 CONTENT_CODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 CHUNK = 64 * 1024
 
@@ -110,7 +117,7 @@ class Policy:
     """Where and how the fetcher may go."""
 
     timeout: float = 10.0
-    max_bytes: int = 5 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
     allow_private: bool = False
     allowed_ports: frozenset[int] = DEFAULT_PORTS
     user_agent: str = "text-mode"
@@ -159,7 +166,7 @@ def normalize_url(raw: str) -> str:
     if match and not re.match(r"^\d+(?:[/?#]|$)", match.group(2)):
         scheme = match.group(1).lower()
         if scheme not in {"http", "https"}:
-            raise BadURL(f"the scheme {scheme!r} is not supported; only http and https are")
+            raise RefusedURL(f"the scheme {scheme!r} is not supported; only http and https are")
         rest = match.group(2)
         if not rest.startswith("//"):
             raise BadURL("the URL has no host")
@@ -178,9 +185,9 @@ def check_target(url: str, *, policy: Policy) -> Target:
         raise BadURL(f"the URL cannot be parsed ({error})") from None
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
-        raise BadURL(f"the scheme {scheme!r} is not supported; only http and https are")
+        raise RefusedURL(f"the scheme {scheme!r} is not supported; only http and https are")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise BadURL("credentials in the URL are not allowed")
+        raise RefusedURL("credentials in the URL are not allowed")
     host = normalize_host(parts.hostname or "")
     if port is None:
         port = 443 if scheme == "https" else 80
@@ -197,9 +204,10 @@ def normalize_host(raw: str) -> str:
     """Return the host as one canonical spelling: an IP address, or a lower-case IDNA name without a final dot.
 
     Every numeric spelling a browser or inet_aton accepts (2130706433, 0x7f000001, 0177.0.0.1, 127.1)
-    becomes the dotted address it means, so the address rule sees the address and not a name.
+    becomes the dotted address it means, so the address rule sees the address and not a name. A name must
+    keep the DNS rules (check_dns_name) before it is ever resolved.
     """
-    host = unquote(raw).strip().rstrip(".").lower()
+    host = unquote(raw).strip().lower()
     if not host:
         raise BadURL("the URL has no host")
     if ":" in host:
@@ -214,12 +222,35 @@ def normalize_host(raw: str) -> str:
     try:
         host = idna.encode(host, uts46=True).decode("ascii")  # also maps full-width digits and dots
     except idna.IDNAError:
-        if not (host.isascii() and re.fullmatch(r"[a-z0-9_.\-]+", host)):
+        if not host.isascii():
             raise BadURL("the host name is not valid") from None
-        # underscores and the like: let the resolver decide
-    host = host.rstrip(".")
+        # IDNA refuses some names that DNS serves and browsers fetch ("my_host", "ab--cd"): the DNS rules decide.
+    host = host.removesuffix(".")  # the root's empty label: "example.com." is "example.com"
+    if not host:
+        raise BadURL("the URL has no host")
     number = ipv4_from_host(host)
-    return str(number) if number is not None else host
+    if number is not None:
+        return str(number)
+    check_dns_name(host)
+    return host
+
+
+# A label by RFC 1035 section 2.3.1 and RFC 1123 section 2.1: letters, digits and hyphens, 1 to 63 of them, no
+# hyphen at either end. Underscores are let through (service names such as _dmarc; real hosts use them).
+DNS_LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
+
+
+def check_dns_name(host: str) -> None:
+    """Raise BadURL unless host (lower-case ASCII, no final dot) is a name DNS could hold (RFC 1035 section 2.3.4)."""
+    if len(host) > 253:
+        raise BadURL("the host name is longer than 253 characters")
+    for label in host.split("."):
+        if not label:
+            raise BadURL("the host name has an empty label (two dots in a row, or a dot at the start)")
+        if len(label) > 63:
+            raise BadURL("the host name has a label longer than 63 characters")
+        if not DNS_LABEL_RE.fullmatch(label):
+            raise BadURL("the host name has a label with a character DNS does not allow, or a hyphen at an end")
 
 
 IPV4_NUMBER_RE = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
@@ -344,10 +375,81 @@ def _cut(sock: socket.socket) -> None:
 
 @dataclass
 class Route:
-    """One fetch's connection rules: the checked addresses of each (host, port) and the watchdog."""
+    """One fetch's connection rules: the checked addresses of each (host, port), the watchdog, the wire limit."""
 
     watchdog: Watchdog
+    wire_limit: int
     pins: dict[tuple[str, int], Sequence[str]] = field(default_factory=dict)
+
+
+def wire_limit(max_bytes: int) -> int:
+    """The bytes one answer may take off the connection for a page of at most max_bytes.
+
+    Twice the page, for chunk framing and content a coding made larger (compressed HTML is a fifth of its size
+    or less), plus the headers (http.client takes 100 lines of 64 KiB; real ones are a few KiB).
+    """
+    return 2 * max_bytes + 256 * 1024
+
+
+class WireBudget(io.RawIOBase):
+    """A socket's bytes for one answer, at most limit of them whatever the framing says: TooLarge past it.
+
+    http.client and urllib3 believe the framing: a chunk size of -1 made http.client read to the end of the
+    stream (192 MB of body grew the worker by 506 MB), and 100 Continue lines or empty gzip members can run
+    until the deadline. Counting where the bytes leave the socket bounds every such path at once.
+    """
+
+    def __init__(self, raw: io.RawIOBase, limit: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limit = limit
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
+        if self._left >= 0:  # once past the limit, every read is refused again
+            count = self._raw.readinto(memoryview(buffer)[: self._left + 1])  # one byte past the limit, never more
+            self._left -= count or 0
+            if self._left >= 0:
+                return count
+        raise TooLarge(f"the site sent more than {self._limit} bytes for one page")
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class Answer(http.client.HTTPResponse):
+    """http.client's response read through a WireBudget, with interim (1xx) answers skipped to the final one."""
+
+    wire_limit = 0  # each fetch's subclass sets its own (PinnedAdapter)
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(WireBudget(self.fp.detach(), self.wire_limit))
+
+    def _safe_read(self, amt: int) -> bytes:
+        # urllib3 reads each chunk's data with this, its size parsed by int(line, 16), which takes "-10": with -1
+        # http.client reads to the end of the stream, with any other negative BufferedReader raises ValueError.
+        if amt < 0:
+            raise FetchError("the page's chunked framing is broken (a negative chunk size)")
+        data: bytes = super()._safe_read(amt)  # type: ignore[misc]  # http.client private, not in typeshed
+        return data
+
+    def begin(self) -> None:
+        super().begin()
+        # RFC 9110 section 15.2: a client parses any number of 1xx answers before the final one, asked for or not;
+        # http.client skips only 100 Continue and would return 103 Early Hints as the answer. 101 ends HTTP on
+        # the connection (text-mode never asks to switch), so it stays the answer, and is refused as a status.
+        while 100 <= self.status < 200 and self.status != 101:
+            self.headers = self.msg = None  # type: ignore[assignment]  # begin() reads an answer only before headers
+            super().begin()
 
 
 class _PinnedMixin:
@@ -393,7 +495,8 @@ class PinnedAdapter(HTTPAdapter):
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kwargs: Any) -> None:
         super().init_poolmanager(connections, maxsize, block, **kwargs)
-        attrs = {"route": self._route}
+        answer = type("BudgetedAnswer", (Answer,), {"wire_limit": self._route.wire_limit})
+        attrs = {"route": self._route, "response_class": answer}
         http_conn = type("PinnedHTTPConnection", (_PinnedMixin, HTTPConnection), attrs)
         https_conn = type("PinnedHTTPSConnection", (_PinnedMixin, HTTPSConnection), attrs)
         self.poolmanager.pool_classes_by_scheme = {
@@ -402,8 +505,20 @@ class PinnedAdapter(HTTPAdapter):
         }
 
 
+class _HandFollowedSession(requests.Session):
+    """A session that sees no redirect anywhere: fetch() follows each hop itself, after checking it.
+
+    Even with allow_redirects=False, requests' Session.send runs resolve_redirects for Response.next, which
+    reads the whole body of a redirect into memory (a 302 with 192 MB took 385 MB) and parses its Location
+    (`http://[::1` raised ValueError, a 500). No target means no such work.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        return None
+
+
 def _new_session(route: Route, user_agent: str) -> requests.Session:
-    session = requests.Session()
+    session = _HandFollowedSession()
     session.trust_env = False  # no proxies or netrc from the environment
     adapter = PinnedAdapter(route)
     session.mount("http://", adapter)
@@ -423,7 +538,7 @@ def fetch(url: str, *, policy: Policy) -> Page:
     start = time.monotonic()
     deadline = start + policy.timeout
     target = check_target(normalize_url(url), policy=policy)
-    route = Route(Watchdog(deadline))
+    route = Route(Watchdog(deadline), wire_limit=wire_limit(policy.max_bytes))
     try:
         with _new_session(route, policy.user_agent) as session:
             for _hop in range(MAX_REDIRECTS + 1):
@@ -447,10 +562,12 @@ def _redirect_target(current: str, location: str, *, policy: Policy) -> Target:
     """Check a redirect's Location like a URL a stranger typed; a bad one is the site's fault, not the user's."""
     try:
         return check_target(urljoin(current, location.strip()), policy=policy)
-    except BadURL as error:
+    except RefusedURL as error:
         raise BlockedDestination(f"the site redirects to a URL that is not allowed: {error.detail}") from None
-    except ValueError:
-        raise FetchError("the site redirects to a URL that cannot be parsed") from None
+    except BadURL as error:
+        raise FetchError(f"the site redirects to a Location that is not a usable URL: {error.detail}") from None
+    except ValueError as error:  # urljoin parses both URLs: `http://[::1` is "Invalid IPv6 URL"
+        raise FetchError(f"the site redirects to a Location that cannot be parsed ({error})") from None
 
 
 def _expired(watchdog: Watchdog, what: str) -> None:
@@ -487,6 +604,7 @@ def _short(error: BaseException | None) -> str:
         ("NameResolution", "name not found"),
         ("timed out", "timed out"),
         ("RemoteDisconnected", "the site closed the connection"),
+        ("InvalidChunkLength", "the chunked framing is broken"),
         ("IncompleteRead", "the page was cut short"),
         ("unreachable", "network unreachable"),
     ):
@@ -510,13 +628,13 @@ def _read_page(
     mime, header_charset = _content_type(response.headers.get("Content-Type", ""))
     if mime and not _readable_type(mime):
         raise UnsupportedContent(f"the page is {mime[:100]}, not HTML or text")
-    codings = [part.strip().lower() for part in response.headers.get("Content-Encoding", "").split(",")]
-    if any(coding not in CONTENT_CODINGS for coding in codings):
+    codings = _codings(response)
+    if codings is None:
         raise FetchError("the page is compressed in a way text-mode does not read")
     declared = response.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > policy.max_bytes and codings in ([""], ["identity"]):
         raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
-    body = _read_body(response, policy=policy, watchdog=watchdog, sniff=not mime)
+    body = _read_body(_pieces(response, codings), policy=policy, watchdog=watchdog, sniff=not mime)
     if not mime:
         mime = _sniff(body)
     text, charset = decode(body, header_charset=header_charset, is_html=mime not in TEXT_TYPES)
@@ -536,14 +654,32 @@ def _refuse_bot_check(response: requests.Response, *, policy: Policy, watchdog: 
     """Raise BlockedBySite when an error answer is a bot check's page; read no more of it than one can be."""
     if response.status_code not in CHALLENGE_STATUSES and not bot_check(response.status_code, response.headers, ""):
         return
+    codings = _codings(response)
+    if codings is None:
+        return
     try:
         limit = dataclasses.replace(policy, max_bytes=min(policy.max_bytes, MAX_CHALLENGE_BYTES))
-        markup = _read_body(response, policy=limit, watchdog=watchdog, sniff=False).decode("utf-8", "replace")
+        body = _read_body(_pieces(response, codings), policy=limit, watchdog=watchdog, sniff=False)
     except FetchError:
         return  # too large to be one, or cut short: the status says what there is to say
-    vendor = bot_check(response.status_code, response.headers, markup)
+    vendor = bot_check(response.status_code, response.headers, body.decode("utf-8", "replace"))
     if vendor:
         raise BlockedBySite(f"the site answered {response.status_code} with a bot check instead of the page ({vendor})")
+
+
+def _codings(response: requests.Response) -> list[str] | None:
+    """The answer's content codings, or None when text-mode does not read them."""
+    codings = [part.strip().lower() for part in response.headers.get("Content-Encoding", "").split(",")]
+    if any(coding not in CONTENT_CODINGS for coding in codings) or ("br" in codings and len(codings) > 1):
+        return None
+    return codings
+
+
+def _pieces(response: requests.Response, codings: list[str]) -> Iterator[bytes]:
+    """The decoded body, piece by piece."""
+    if codings == ["br"]:
+        return _unbrotli(response.raw.stream(CHUNK, decode_content=False))
+    return response.raw.stream(CHUNK, decode_content=True)
 
 
 def _readable_type(mime: str) -> bool:
@@ -591,22 +727,37 @@ def _sniff(body: bytes) -> str:
     return "text/plain"
 
 
-def _read_body(response: requests.Response, *, policy: Policy, watchdog: Watchdog, sniff: bool) -> bytes:
+def _unbrotli(raw: Iterator[bytes]) -> Iterator[bytes]:
+    """A brotli body decoded CHUNK at a time.
+
+    Not by urllib3: it decodes in bounded steps only while brotli's can_accept_more_data() is False, which
+    brotli 1.2 answers True with megabytes still to come, and at the end of the body it decodes the rest in one
+    call (a 14-byte body came out as 8 MB at once).
+    """
+    decoder = brotli.Decompressor()
+    for data in raw:
+        piece = decoder.process(data, output_buffer_limit=CHUNK)
+        while piece:
+            yield piece
+            piece = decoder.process(b"", output_buffer_limit=CHUNK)
+
+
+def _read_body(pieces: Iterator[bytes], *, policy: Policy, watchdog: Watchdog, sniff: bool) -> bytes:
     """Read the decoded body, stopping at the size limit or the wall-clock deadline."""
-    chunks: list[bytes] = []
-    size = 0
+    # One buffer, not a list of the pieces: urllib3 yields each chunk of a chunked body on its own, and a list of
+    # two-byte chunks costs 43 bytes of memory for every 2 of page.
+    body = bytearray()
     try:
-        for chunk in response.raw.stream(CHUNK, decode_content=True):
-            if sniff and not chunks and chunk:
+        for chunk in pieces:
+            if sniff and not body and chunk:
                 _sniff(chunk)  # a file is refused at its first bytes, not after the whole of it
-            size += len(chunk)
-            if size > policy.max_bytes:
+            if len(body) + len(chunk) > policy.max_bytes:
                 raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
-            chunks.append(chunk)
+            body += chunk
             _expired(watchdog, "reading the page")
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
         raise UpstreamTimeout("the site stopped sending in time") from None
-    except urllib3.exceptions.DecodeError:
+    except (urllib3.exceptions.DecodeError, brotli.error):
         _expired(watchdog, "reading the page")
         raise FetchError("the page's compression is broken") from None
     except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -614,7 +765,7 @@ def _read_body(response: requests.Response, *, policy: Policy, watchdog: Watchdo
         raise FetchError(f"the connection broke while reading the page ({_short(error)})") from None
     # A body that ends with the connection has no length to check: the watchdog cutting it must not pass as its end.
     _expired(watchdog, "reading the page")
-    return b"".join(chunks)
+    return bytes(body)
 
 
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.IGNORECASE)

@@ -101,6 +101,16 @@ class RawOrigin:
         self.sock.close()
 
 
+@contextmanager
+def serving(handler: Handler) -> Iterator[RawOrigin]:
+    """A RawOrigin whose one page, /, is handler's, for the length of the block."""
+    origin = RawOrigin({"/": handler})
+    try:
+        yield origin
+    finally:
+        origin.close()
+
+
 def head(status: str = "200 OK", **headers: str | int) -> bytes:
     """A status line and headers; keyword names use _ for - (Content_Type)."""
     lines = [f"HTTP/1.1 {status}"] + [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
@@ -159,6 +169,17 @@ def endless(conn: socket.socket, path: str) -> None:
     frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     while True:
         conn.sendall(frame)
+
+
+def redirect_with_stalled_body(location: str) -> Handler:
+    """A redirect whose chunked body starts and never ends: only a client that leaves it unread follows at once."""
+
+    def handler(conn: socket.socket, path: str) -> None:
+        conn.sendall(head("302 Found", Location=location, Content_Type="text/html", Transfer_Encoding="chunked"))
+        conn.sendall(b"4\r\nowls\r\n")
+        conn.recv(1)  # until the client hangs up
+
+    return handler
 
 
 def endless_close_delimited(conn: socket.socket, path: str) -> None:
@@ -237,6 +258,21 @@ def not_http(conn: socket.socket, path: str) -> None:
 def too_many_headers(conn: socket.socket, path: str) -> None:
     extra = "".join(f"X-H{n}: {n}\r\n" for n in range(500))
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + extra.encode() + b"\r\n" + ARTICLE)
+
+
+def raw_answer(*parts: bytes) -> Handler:
+    """Send parts as they are, one after the other (each is sent, not joined, so a large part is never copied)."""
+
+    def handler(conn: socket.socket, path: str) -> None:
+        for part in parts:
+            conn.sendall(part)
+
+    return handler
+
+
+def interim_then_article(*interim: bytes) -> Handler:
+    """Interim (1xx) answers, then the article as the final answer."""
+    return raw_answer(*interim, head(Content_Type="text/html; charset=utf-8", Content_Length=len(ARTICLE)), ARTICLE)
 
 
 def file_then_drip(content_type: str, first: bytes) -> Handler:

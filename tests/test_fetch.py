@@ -108,6 +108,53 @@ def test_a_numeric_host_that_is_no_address_is_a_bad_url(raw: str) -> None:
         normalize_host(raw)
 
 
+LONGEST_NAME = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters, the most DNS holds
+
+
+@pytest.mark.parametrize(
+    ("raw", "host"),
+    [
+        ("a" * 63 + ".example", "a" * 63 + ".example"),
+        (LONGEST_NAME, LONGEST_NAME),
+        (LONGEST_NAME + ".", LONGEST_NAME),
+        ("bücher.example.", "xn--bcher-kva.example"),
+        ("ＢÜＣＨＥＲ.example", "xn--bcher-kva.example"),  # full-width letters, mapped by UTS 46
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+        ("ab--cd.example", "ab--cd.example"),  # IDNA refuses hyphens in the third and fourth places; DNS does not
+        ("_dmarc.example", "_dmarc.example"),
+        ("a-b.c-d.example", "a-b.c-d.example"),
+        ("1.example", "1.example"),
+    ],
+)
+def test_a_name_that_keeps_the_dns_rules_is_kept(raw: str, host: str) -> None:
+    assert normalize_host(raw) == host
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        ("a" * 64 + ".example", "the host name has a label longer than 63 characters"),
+        ("bücher" * 11 + ".example", "the host name is not valid"),  # its A-label is longer than 63
+        (LONGEST_NAME + "b", "the host name is longer than 253 characters"),
+        ("o." * 150 + "example", "the host name is longer than 253 characters"),
+        ("a..b", "the host name has an empty label (two dots in a row, or a dot at the start)"),
+        (".example", "the host name has an empty label (two dots in a row, or a dot at the start)"),
+        ("example..", "the host name has an empty label (two dots in a row, or a dot at the start)"),
+        ("-owls.example", "the host name has a label with a character DNS does not allow, or a hyphen at an end"),
+        ("owls-.example", "the host name has a label with a character DNS does not allow, or a hyphen at an end"),
+        ("owls.-", "the host name has a label with a character DNS does not allow, or a hyphen at an end"),
+        ("ow!ls.example", "the host name has a label with a character DNS does not allow, or a hyphen at an end"),
+        ("ow$ls.example", "the host name has a label with a character DNS does not allow, or a hyphen at an end"),
+    ],
+)
+def test_a_name_that_breaks_the_dns_rules_is_a_bad_url_and_never_resolved(raw: str, detail: str) -> None:
+    resolver = ScriptedResolver({})
+    with recorded_connects() as connects, pytest.raises(BadURL) as raised:
+        fetch(f"http://{raw}/", policy=Policy(timeout=5, resolver=resolver))
+    assert raised.value.detail == detail
+    assert (resolver.calls, connects) == ([], [])
+
+
 # --- The address rule -------------------------------------------------------------------------------------------------
 
 BLOCKED_ADDRESSES = [

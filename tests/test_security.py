@@ -128,6 +128,10 @@ HOSTILE_URLS = [
     ("http://127.0.0.1:99999/", 400),
     ("http:///127.0.0.1:{c}/", 400),
     ("http://127.0.0.1 :{c}/", 400),
+    ("http://" + "a" * 64 + ".example/", 400),
+    ("http://a..example/", 400),
+    ("http://" + "a." * 150 + "example/", 400),
+    ("http://-a.example/", 400),
 ]
 ADDRESS_RE = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-f]*::[0-9a-f:.]*\]?", re.IGNORECASE)
 
@@ -237,6 +241,15 @@ def routes() -> dict[str, hostile.Handler]:
         "/nul": hostile.respond(ARTICLE.replace(b"silent", b"sil\0ent")),
         "/empty": hostile.respond(b""),
         "/injection": hostile.respond(INJECTION),
+        "/redirect-unparsable": hostile.redirect_to("http://[::1"),
+        "/redirect-bracketed-name": hostile.redirect_to("http://[name]:80/"),
+        "/redirect-stalled-body": hostile.redirect_with_stalled_body("/article"),
+        "/negative-chunk": hostile.raw_answer(
+            hostile.head(Content_Type="text/html", Transfer_Encoding="chunked"), b"-10\r\n", ARTICLE
+        ),
+        "/early-hints": hostile.interim_then_article(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+        ),
     }
 
 
@@ -319,6 +332,11 @@ HOSTILE_ORIGINS = [
     ("/malformed", 200, None),
     ("/nul", 200, None),
     ("/empty", 422, None),
+    ("/redirect-unparsable", 502, None),
+    ("/redirect-bracketed-name", 502, None),
+    ("/redirect-stalled-body", 200, None),
+    ("/negative-chunk", 502, None),
+    ("/early-hints", 200, None),
 ]
 
 
