@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request
 from werkzeug.datastructures import Headers
@@ -86,8 +86,17 @@ def split_query(query: str) -> tuple[str | None, dict[str, str]]:
 
 
 def _path_url(target: str) -> str:
-    """The target of the path form as the client meant it: `https:/x` (a proxy merged the `//`) is `https://x`."""
-    return re.sub(r"^(https?):/(?!/)", r"\1://", target.strip(), flags=re.IGNORECASE)
+    """The target of the path form as the client meant it: `https:/x` (a proxy merged the `//`) is `https://x`,
+    and a host sent percent-encoded (`b%C3%BCcher.example`) is the name it spells; the path and query keep
+    their escapes."""
+    target = re.sub(r"^(https?):/(?!/)", r"\1://", target.strip(), flags=re.IGNORECASE)
+    scheme, authority, tail = AUTHORITY_RE.match(target).groups()  # type: ignore[union-attr]  # always matches
+    host = unquote(authority)
+    # An escape that would change where the authority ends, or what it holds (%2F, %40), is left as sent.
+    return (scheme or "") + (host if not re.search(r"[/?#@\\]", host) else authority) + tail
+
+
+AUTHORITY_RE = re.compile(r"((?i:https?://))?([^/?#]*)(.*)", re.DOTALL)
 
 
 def _looks_encoded(value: str) -> bool:
@@ -145,7 +154,8 @@ def _path_target() -> str | None:
     if not raw or not raw.startswith(start):
         query = _raw_query()
         raw = request.path + (f"?{query}" if query else "")
-    return raw[len(start) :]
+    # A WSGI server hands the request line over as bytes read as Latin-1 (PEP 3333): UTF-8 typed by the client.
+    return raw[len(start) :].encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 def _base() -> str:

@@ -249,3 +249,25 @@ def test_errors_in_the_path_form_follow_the_format_header(client: FlaskClient) -
     response = client.get("/default/text-mode/ftp://example.com/file", headers={"X-Return-Format": "json"})
     assert (response.status_code, response.content_type) == (400, "application/problem+json")
     assert json.loads(response.data)["code"] == "bad_url"
+
+
+@pytest.mark.parametrize(
+    ("sent", "target"),
+    [
+        ("https:/example.com/a", "https://example.com/a"),
+        ("https://b%C3%BCcher.example/a%2Fb?x=%26", "https://bücher.example/a%2Fb?x=%26"),  # the host decoded
+        ("b%C3%BCcher.example/a", "bücher.example/a"),
+        ("http://evil.example%2F@good.example/", "http://evil.example%2F@good.example/"),  # would move the host
+        ("http://good.example%40evil.example/", "http://good.example%40evil.example/"),
+    ],
+)
+def test_the_path_forms_target_is_what_the_client_meant(sent: str, target: str) -> None:
+    from app.routes import _path_url
+
+    assert _path_url(sent) == target
+
+
+def test_a_target_typed_in_utf8_reaches_the_fetch_as_utf8(client: FlaskClient, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/caf\u00e9").respond_with_data(ARTICLE, content_type="text/html")
+    response = client.get(f"/default/text-mode/{httpserver.url_for('')}caf%C3%A9")
+    assert response.status_code == 200
