@@ -16,6 +16,7 @@ from anyascii import anyascii
 from wcwidth import wcwidth
 
 from app.extract import Article, parse_fragment
+from app.visible import MARKS, without_controls
 
 Block = list[str]
 
@@ -54,11 +55,11 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
 
 
-# With ?ansi=1, link text is marked with these private-use characters while it is laid out; they take no
-# columns and become escape sequences, closed and reopened at each line end, once the lines are made.
-UNDERLINE_ON, UNDERLINE_OFF = "\ue000", "\ue001"
-ANSI = {UNDERLINE_ON: "\x1b[4m", UNDERLINE_OFF: "\x1b[24m"}
-BOLD, PLAIN = "\x1b[1m", "\x1b[22m"
+# With ?ansi=1, headings and link text are marked with these characters (app.visible.MARKS, never a page's)
+# while they are laid out; they take no columns, and become escape sequences only after the final guard on
+# control characters has run, an underline closed and reopened at each line end.
+UNDERLINE_ON, UNDERLINE_OFF, BOLD_ON, BOLD_OFF = tuple(MARKS[:4])
+ANSI = {UNDERLINE_ON: "\x1b[4m", UNDERLINE_OFF: "\x1b[24m", BOLD_ON: "\x1b[1m", BOLD_OFF: "\x1b[22m"}
 
 
 def display_width(text: str) -> int:
@@ -105,14 +106,15 @@ def ascii_url(url: str) -> str:
 
 
 def ansi_lines(text: str) -> str:
-    """Turn underline markers into escape sequences, closing them at each line end and reopening after."""
+    """Turn style marks into escape sequences, closing an underline at each line end and reopening it after."""
     out: list[str] = []
     underline = False
     for line in text.split("\n"):
         pieces = [ANSI[UNDERLINE_ON]] if underline and line else []
         for char in line:
             if char in ANSI:
-                underline = char == UNDERLINE_ON
+                if char in (UNDERLINE_ON, UNDERLINE_OFF):
+                    underline = char == UNDERLINE_ON
                 pieces.append(ANSI[char])
             else:
                 pieces.append(char)
@@ -305,7 +307,7 @@ class _Layout:
         rule = "=" if tag == "h1" else "-"
         ruler = [rule * max(display_width(line) for line in lines)] if self.underline else []
         if self.ansi:
-            lines = [f"{BOLD}{line}{PLAIN}" for line in lines]
+            lines = [f"{BOLD_ON}{line}{BOLD_OFF}" for line in lines]
         return [[*lines, *ruler]]
 
     def figure(self, element: lxml.html.HtmlElement, width: int) -> list[Block]:
@@ -544,7 +546,10 @@ def layout_body(
     ansi: bool = False,
     images: bool = True,
 ) -> Body:
-    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`."""
+    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`.
+
+    ansi=True leaves style marks in the text, for `ansi_lines` to turn into escape sequences.
+    """
     layout = _Layout(
         base_url=article.final_url, width=width, references=references, underline=underline, ansi=ansi, images=images
     )
@@ -569,13 +574,13 @@ def layout_body(
     links = tuple(layout.links)
     if ascii:
         links = tuple(replace(link, url=ascii_url(link.url)) for link in links)
-    return Body(ansi_lines(text) if ansi else text, links)
+    return Body(text, links)
 
 
 def header_lines(article: Article, *, width: int, ascii: bool = False, ansi: bool = False) -> list[str]:
     """The title underlined, a line of byline, site and date, and the final URL."""
     title = wrap(" ".join(article.title.split()), width)
-    lines = [f"{BOLD}{line}{PLAIN}" for line in title] if ansi else list(title)
+    lines = [f"{BOLD_ON}{line}{BOLD_OFF}" for line in title] if ansi else list(title)
     lines.append("=" * max(display_width(line) for line in title))
     separator = " - " if ascii else " · "
     details = separator.join(part for part in (article.byline, article.site_name, article.published) if part)
@@ -603,7 +608,10 @@ def render_text(article: Article, *, width: int = 80, ascii: bool = False, ansi:
             # A URL wider than the line stands alone on its own line, as any other long token does.
             references.extend([f"[{link.n}]", link.url] if 0 < width < display_width(line) else [line])
         parts.append("\n".join(references))
-    return "\n\n".join(part for part in parts if part) + "\n"
+    # The final guard: whatever an article holds (one not made by `extract`, too), no control character
+    # reaches the terminal; our own styling is added after it.
+    text = without_controls("\n\n".join(part for part in parts if part) + "\n")
+    return ansi_lines(text) if ansi else text
 
 
 def _body_html(article: Article) -> str:
@@ -641,7 +649,7 @@ def render_markdown(article: Article, *, width: int = 80) -> str:
     if details:
         header += [f"*{details}*", ""]
     header += [f"<{article.final_url}>", ""]
-    return "\n".join(header) + "\n" + body + "\n"
+    return without_controls("\n".join(header) + "\n" + body + "\n")
 
 
 def plain_text(article: Article) -> Body:
@@ -656,7 +664,7 @@ def plain_text(article: Article) -> Body:
 def render_json(article: Article) -> dict[str, Any]:
     """The article and its metadata as a JSON-ready mapping; `text` and `markdown` are unwrapped, whatever the width."""
     body = plain_text(article)
-    return {
+    fields = {
         "url": article.url,
         "final_url": article.final_url,
         "title": article.title,
@@ -669,3 +677,15 @@ def render_json(article: Article) -> dict[str, Any]:
         "links": [{"n": link.n, "url": link.url, "text": link.text} for link in body.links],
         "word_count": len(re.findall(r"\w+", body.text)),
     }
+    return {name: _without_controls_in(value) for name, value in fields.items()}
+
+
+def _without_controls_in(value: Any) -> Any:
+    """The final guard on JSON: every string in value through `without_controls` (json escapes them, `jq -r` not)."""
+    if isinstance(value, str):
+        return without_controls(value)
+    if isinstance(value, list):
+        return [_without_controls_in(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _without_controls_in(item) for name, item in value.items()}
+    return value
