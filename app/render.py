@@ -16,7 +16,7 @@ from anyascii import anyascii
 from wcwidth import wcwidth
 
 from app.extract import Article, parse_fragment
-from app.visible import MARKS, without_controls
+from app.visible import MARKS, visible_url, without_controls
 
 Block = list[str]
 
@@ -615,7 +615,7 @@ def render_text(article: Article, *, width: int = 80, ascii: bool = False, ansi:
 
 
 def _body_html(article: Article) -> str:
-    """The article's HTML without a first heading that repeats the title."""
+    """The article's HTML for html2text: no first heading that repeats the title, only web links, text marked."""
     fragment = parse_fragment(article.html)
     if fragment is None:
         return ""
@@ -626,6 +626,7 @@ def _body_html(article: Article) -> str:
             value = element.get(name) if isinstance(element.tag, str) else None
             if value is not None and not _is_web_url(article.final_url, value):
                 del element.attrib[name]
+    _mark_markdown_text(fragment)
     return str(lxml.html.tostring(fragment, encoding="unicode"))
 
 
@@ -636,20 +637,96 @@ def _is_web_url(base_url: str, value: str) -> bool:
         return False
 
 
+# html2text writes page text into Markdown as it is: "&lt;script&gt;" became a live <script>, "&lt;http://a&gt;"
+# an autolink, "[x](javascript:alert(1))" a link. Page text is marked where it may turn into markup (our
+# marks go through html2text untouched); once the Markdown is written, `_escape_marks` escapes a mark where
+# what follows it makes markup, whichever text node it came from, and writes the others back plain.
+MD_LT, MD_AMP, MD_BRACKET, MD_BACKTICK, MD_SPACE = tuple(MARKS[4:9])
+# CommonMark: `<` starts raw HTML before a letter (a tag), `/` (a closing tag), `!` (a comment, declaration
+# or CDATA) or `?` (a processing instruction); a URI autolink starts with a letter (its scheme), an email
+# autolink with its local part and `@`. `&` starts an entity reference; `]` a link or image before `(` or
+# `[`, and a link definition before `:`; a backtick, a code span. "a < b", "x <= 5" and "<3" stay as they are.
+MARKUP_AFTER_RE = re.compile(
+    r"(\\*)(?:"  # the page's own backslashes just before the mark
+    f"{MD_LT}(?=[A-Za-z/!?]|[A-Za-z0-9.!#$%'*+/=?^_`{{|}}~{MD_AMP}-]+@)"
+    f"|{MD_AMP}|{MD_BRACKET}(?=[(\\[:])|{MD_BACKTICK})"
+)
+ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+PLAIN_MARKS = str.maketrans({MD_LT: "<", MD_AMP: "&", MD_BRACKET: "]", MD_BACKTICK: "`", MD_SPACE: " "})
+CODE_TAGS = ("code", "kbd", "tt")  # html2text writes these as code spans, `pre` as indented code blocks
+
+
+def _mark_text(text: str, *, attribute: bool = False) -> str:
+    """Page text with `<`, `&` before an entity's name, `]` and backticks marked for `_escape_marks`.
+
+    attribute=True: an alt or title, which html2text writes with its brackets escaped, and no code span in it.
+    """
+    text = ENTITY_RE.sub(MD_AMP, text.replace("<", MD_LT))
+    return text if attribute else text.replace("]", MD_BRACKET).replace("`", MD_BACKTICK)
+
+
+def _escape_marks(markdown: str) -> str:
+    """Markdown with each marked character escaped where markup would follow it, the other marks plain again."""
+
+    def escape(match: re.Match[str]) -> str:
+        # Backslashes just before a mark are the page's, written as they were: doubled, each stays a backslash
+        # and the escape is ours.
+        return match[1] * 2 + "\\" + match[0][-1].translate(PLAIN_MARKS)
+
+    return MARKUP_AFTER_RE.sub(escape, markdown).translate(PLAIN_MARKS)
+
+
+def _mark_markdown_text(fragment: lxml.html.HtmlElement) -> None:
+    """Mark, in place, the page text that html2text writes as Markdown text (not code) for `_escape_marks`."""
+    spans: set[lxml.html.HtmlElement] = set()
+    for element in list(fragment.iter(*CODE_TAGS)):
+        if any(ancestor.tag in (*CODE_TAGS, "pre") for ancestor in element.iterancestors()):
+            continue
+        text = element.text_content()
+        if "`" in text or element.find(".//pre") is not None:
+            # html2text writes a code span between single backticks, which a backtick inside would close, and
+            # a `pre` inside is a block of its own: this one is written as text, marked as text is.
+            element.tag = "span"
+            continue
+        for child in list(element):
+            element.remove(child)  # html2text toggles the span at each code element nested inside: its text only
+        # html2text wraps lines at spaces, inside a code span too: a `<div>` that began a line there would
+        # start an HTML block. No space before a `<` is a place to wrap.
+        element.text = re.sub(r"\s+(?=<)", MD_SPACE, text)
+        spans.add(element)
+    stack: list[tuple[lxml.html.HtmlElement, bool]] = [(fragment, False)]
+    while stack:  # not recursive: a page may nest thousands of elements deep
+        element, literal = stack.pop()
+        if not isinstance(element.tag, str):
+            continue
+        literal = literal or element.tag == "pre" or element in spans
+        if not literal:
+            if element.text:
+                element.text = _mark_text(element.text)
+            for name in ("alt", "title"):
+                value = element.get(name)
+                if value:
+                    element.set(name, _mark_text(value, attribute=True))
+        for child in element:
+            if child.tail and not literal:
+                child.tail = _mark_text(child.tail)
+            stack.append((child, literal))
+
+
 def render_markdown(article: Article, *, width: int = 80) -> str:
-    """The article as Markdown, by html2text."""
+    """The article as Markdown, by html2text; the page's text in it is text, never HTML or a link of its own."""
     converter = html2text.HTML2Text(baseurl=article.final_url)  # stateful: a fresh one per call
     converter.body_width = width
     converter.wrap_links = False
     converter.unicode_snob = True
     converter.single_line_break = False
-    body = article.html.strip() if article.plain else converter.handle(_body_html(article)).strip()
-    header = [f"# {' '.join(article.title.split())}", ""]
+    body = _mark_text(article.html.strip()) if article.plain else converter.handle(_body_html(article)).strip()
+    header = [f"# {_mark_text(' '.join(article.title.split()))}", ""]
     details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
-        header += [f"*{details}*", ""]
-    header += [f"<{article.final_url}>", ""]
-    return without_controls("\n".join(header) + "\n" + body + "\n")
+        header += [f"*{_mark_text(details)}*", ""]
+    header += [f"<{visible_url(article.final_url)}>", ""]
+    return without_controls(_escape_marks("\n".join(header) + "\n" + body + "\n"))
 
 
 def plain_text(article: Article) -> Body:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -157,3 +158,13 @@ def test_ansi_styling_is_added_after_the_guard() -> None:
     assert text.startswith("\x1b[1mTitle[2J\x1b[22m\n=========\n")
     assert "\x1b[1mHead[5m\x1b[22m\n" in text
     assert "\x1b[4mlink\x1b[24m[1]" in text
+
+
+def test_the_markdown_header_links_only_to_the_page() -> None:
+    article = replace(ARTICLE, title="<script>x</script>", final_url="https://e.example/<script>alert(1)</script>")
+    header = render_markdown(article).split("\n\n")[:3]
+    assert header == [
+        "# \\<script>x\\</script>",
+        "*Noël · Le Coin*",
+        "<https://e.example/%3Cscript%3Ealert(1)%3C/script%3E>",
+    ]

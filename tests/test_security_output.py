@@ -1,4 +1,4 @@
-"""Hostile page text through the real service: no terminal control in any format."""
+"""Hostile page text through the real service: no terminal control in any format, no markup of its own in Markdown."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import requests
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from tests import security_origins as hostile
 from tests.conftest import Service
@@ -99,12 +101,67 @@ TERMINAL_PAGES: dict[str, tuple[bytes, str, tuple[str, ...]]] = {
         ("Icons and and here.",),
     ),
 }
+# Pages whose text looks like markup: each with its type, and the words a CommonMark reader must be shown.
+MARKDOWN_PAGES: dict[str, tuple[bytes, str, str]] = {
+    "html-in-the-title-and-text": (
+        page(
+            "<p>The text says &lt;script&gt;alert(1)&lt;/script&gt; and &lt;svg onload=alert(2)&gt; and"
+            " &lt;<span></span>img src=x onerror=alert(3)&gt; and &lt;/p&gt; &lt;!-- c --&gt; &lt;?php x ?&gt;"
+            " &lt;!DOCTYPE x&gt; &lt;![CDATA[x]]&gt;; yet a &lt; b and x &lt;= 5 and &lt;3 stay.</p>",
+            head="<title>Owls &lt;script&gt;alert(0)&lt;/script&gt;</title>"
+            '<meta name="author" content="Ann &lt;img src=x onerror=alert(4)&gt;">',  # the header's details
+        ),
+        "text/html",
+        "The text says <script>alert(1)</script> and <svg onload=alert(2)> and <img src=x onerror=alert(3)> and"
+        " </p> <!-- c --> <?php x ?> <!DOCTYPE x> <![CDATA[x]]>; yet a < b and x <= 5 and <3 stay.",
+    ),
+    "autolinks-and-links-in-text": (
+        page(
+            "<p>Go &lt;http://evil.example/&gt; or &lt;javascript:alert(1)&gt; or &lt;0@evil.example&gt; or"
+            " [click](javascript:alert(2)) or ![](https://evil.example/pixel.png) or [ref][x].</p>"
+            "<p>[x]: javascript:alert(3)</p>"
+        ),
+        "text/html",
+        "Go <http://evil.example/> or <javascript:alert(1)> or <0@evil.example> or [click](javascript:alert(2)) or"
+        " ![](https://evil.example/pixel.png) or [ref][x].",
+    ),
+    "html-in-links-alt-and-titles": (
+        page(
+            '<p><a href="/a" title="t&quot; &lt;b onmouseover=alert(1)&gt;">&lt;b&gt;bold&lt;/b&gt; link</a> and'
+            ' <img src="/i.png" alt="&lt;img src=x onerror=alert(2)&gt;"> and'
+            ' <abbr title="&lt;svg onload=alert(3)&gt;">SVG</abbr>.</p>'
+        ),
+        "text/html",
+        "<b>bold</b> link",
+    ),
+    "html-in-code": (
+        page(
+            "<p>Use <code>&lt;div&gt;</code>, not <code>a`&lt;svg onload=alert(1)&gt;`b</code> nor"
+            " <code>x<code>&lt;svg onload=alert(2)&gt;</code></code>.</p>"
+            "<p>When wrapped at sixty columns, a code span <code>one two three &lt;div&gt; four</code> ends.</p>"
+            "<pre>&lt;script&gt;alert(3)&lt;/script&gt;\n&lt;div&gt;</pre>"
+        ),
+        "text/html",
+        "not a`<svg onload=alert(1)>`b nor",  # a code span that a backtick would close is text
+    ),
+    "entity-references-as-text": (
+        page("<p>Write &amp;lt;b&amp;gt; and &amp;#x1b; and a backslash \\&lt;i&gt; as text.</p>"),
+        "text/html",
+        "Write &lt;b&gt; and &#x1b; and a backslash \\<i> as text.",
+    ),
+    "text-plain-with-markup": (
+        b"Owls\n\nThe <script>alert(1)</script> and <http://evil.example/> and [x](javascript:alert(2)) stay text.\n",
+        "text/plain",
+        "The <script>alert(1)</script> and <http://evil.example/> and [x](javascript:alert(2)) stay text.",
+    ),
+}
+# What the pages' Markdown may link to, besides the page itself: their real links and images.
+PAGE_LINKS = ("/a", "/i.png")
 
 
 def routes() -> dict[str, hostile.Handler]:
-    handlers = {
-        f"/{name}": hostile.respond(body, content_type=kind) for name, (body, kind, _) in TERMINAL_PAGES.items()
-    }
+    pages = [*TERMINAL_PAGES.items(), *MARKDOWN_PAGES.items()]
+    handlers = {f"/{name}": hostile.respond(body, content_type=kind) for name, (body, kind, _) in pages}
     landed = hostile.respond(page("<p>Landed.</p>"))
     handlers.update(
         {
@@ -191,6 +248,7 @@ def test_the_pages_address_is_shown_percent_encoded(
         response = get(service, origin.url(path), format=fmt)
         assert response.status_code == 200
         assert origin.url(final_url) in shown(response, fmt)
+    assert_text_only(get(service, origin.url(path), format="markdown").text, page_url=origin.url(final_url))
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "html"])
@@ -208,3 +266,46 @@ def test_the_address_asked_for_is_echoed_without_controls(service: Service, orig
     refused = get(service, "http://127.0.0.1:1/\x1b]0;pwned\x07", format=fmt)
     assert refused.status_code == 400
     shown(refused, fmt)  # the form holds the address again
+
+
+def markdown_tokens(markdown: str) -> list[Token]:
+    """Every token a CommonMark parser finds in markdown, inline ones included; links of any scheme kept."""
+    parser = MarkdownIt("commonmark")
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]  # javascript: links too
+    tokens: list[Token] = []
+    for token in parser.parse(markdown):
+        tokens.append(token)
+        tokens.extend(token.children or [])
+    return tokens
+
+
+def assert_text_only(markdown: str, *, page_url: str, base: str = "") -> None:
+    """No raw HTML, and no link or image but the page's own and the header's autolink to the page."""
+    tokens = markdown_tokens(markdown)
+    assert [token.content for token in tokens if token.type in ("html_inline", "html_block")] == []
+    targets = {
+        str(token.attrs.get("href") or token.attrs.get("src"))
+        for token in tokens
+        if token.type in ("link_open", "image")
+    }
+    assert targets <= {page_url, *(base + path for path in PAGE_LINKS)}
+
+
+@pytest.mark.parametrize("name", list(MARKDOWN_PAGES))
+def test_markdown_holds_the_pages_text_as_text(service: Service, origin: RawOrigin, name: str) -> None:
+    url = origin.url(f"/{name}")
+    for markdown in (
+        get(service, url, format="markdown", width="60").text,
+        json.loads(get(service, url, format="json").text)["markdown"],
+    ):
+        assert_text_only(markdown, page_url=url, base=origin.url(""))
+        words = " ".join(token.content for token in markdown_tokens(markdown) if token.type in ("text", "softbreak"))
+        assert MARKDOWN_PAGES[name][2] in re.sub(r"\s+", " ", words)
+
+
+def test_markdown_leaves_code_and_ordinary_text_as_written(service: Service, origin: RawOrigin) -> None:
+    markdown = get(service, origin.url("/html-in-the-title-and-text"), format="markdown", width="0").text
+    assert "yet a < b and x <= 5 and <3 stay." in markdown
+    tokens = markdown_tokens(get(service, origin.url("/html-in-code"), format="markdown", width="60").text)
+    code = [token.content for token in tokens if token.type in ("code_inline", "code_block")]
+    assert code == ["<div>", "x<svg onload=alert(2)>", "one two three <div> four", "<script>alert(3)</script>\n<div>\n"]
