@@ -134,7 +134,7 @@ HOSTILE = Article(
     "Site\x9b1m",
     "2024\x7f",
     "en\x08",
-    "<h2>Head\x1b[5m</h2><p>Body \x1b]52;c;SGk=\x07 with <a href='/l\x1b'>link\x9b</a> and \r over.</p>",
+    "<h2>Head\x1b[5m</h2><p>Body \x1b]52;c;SGk=\x07 with <a href='/l\x1b'>link\x1b</a> and \r over.</p>",
 )
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -42,7 +42,7 @@ TERMINAL_PAGES: dict[str, tuple[bytes, str, tuple[str, ...]]] = {
     "raw-c1-del-and-backspace": (
         page("<p>Raw \u009b2J CSI \u009d0;t\u009c OSC \x7f del \x08 bs.</p>"),
         "text/html",
-        ("Raw 2J CSI 0;t OSC del bs.",),
+        ("Raw ›2J CSI 0;tœ OSC del bs.",),  # C1 as windows-1252 reads it, but OSC (U+009D): no meaning there
     ),
     "escapes-in-json-ld": (
         page(
@@ -52,7 +52,7 @@ TERMINAL_PAGES: dict[str, tuple[bytes, str, tuple[str, ...]]] = {
             ' "publisher": {"name": "Bird \\u202e News"}}</script>',
         ),
         "text/html",
-        ("Owls [2J at night", "Ann ]0;pwned Owl", "Bird News", "1m2024-05-01"),
+        ("Owls [2J at night", "Ann ]0;pwned Owl", "Bird News", "›1m2024-05-01"),
     ),
     "escapes-in-meta-tags": (
         page(
@@ -85,7 +85,7 @@ TERMINAL_PAGES: dict[str, tuple[bytes, str, tuple[str, ...]]] = {
     "text-plain-with-raw-escapes": (
         b"Owls\x1b[2J at night\n\nPay to: owls\rEVIL\x07 \x1b]52;c;SGVsbG8=\x07 \xc2\x9b31m done.\n",
         "text/plain; charset=utf-8",
-        ("Pay to: owls\nEVIL ]52;c;SGVsbG8= 31m done.",),
+        ("Pay to: owls\nEVIL ]52;c;SGVsbG8= ›31m done.",),
     ),
     "bidi-overrides": (
         page(

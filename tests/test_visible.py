@@ -12,10 +12,9 @@ from app.visible import visible, visible_url, without_controls
     [
         ("clear\x1b[2J screen", "clear[2J screen"),
         ("title\x1b]0;pwned\x07 bell", "title]0;pwned bell"),
-        (
-            "csi\x9b31m osc\x9d0;t\x9c del\x7f nel\x85 nul\x00 bs\x08 ff\x0c vt\x0b",
-            "csi31m osc0;t del nel nul bs ff vt",
-        ),
+        ("del\x7f nul\x00 bs\x08 ff\x0c vt\x0b us\x1f", "del nul bs ff vt us"),
+        ("csi\x9b31m osc\x9d0;t\x9c dcs\x90 \x81\x8d\x8f", "csi›31m osc0;tœ dcs "),  # C1 as windows-1252 reads it
+        ("couldn\x92t, \x93quoted\x94 \x85 \x80", "couldn’t, “quoted” … €"),
         ("one\r\ntwo\rthree\nfour", "one\ntwo\nthree\nfour"),  # a lone CR would go back over the line
         ("tab\tand newline\nstay", "tab\tand newline\nstay"),
         ("pay \u202egnp.exe\u202c to \u2066a\u2069 \u202a\u202b\u202d\u2067\u2068", "pay gnp.exe to a "),
