@@ -682,10 +682,12 @@ def _mark_markdown_text(fragment: lxml.html.HtmlElement) -> None:
     for element in list(fragment.iter(*CODE_TAGS)):
         if any(ancestor.tag in (*CODE_TAGS, "pre") for ancestor in element.iterancestors()):
             continue
+        for line_break in element.iter("br"):
+            line_break.tail = "\n" + (line_break.tail or "")  # a space in the span, as html2text writes it
         text = element.text_content()
-        if "`" in text or element.find(".//pre") is not None:
+        if "`" in text or any(_tag(inner) in BLOCKS for inner in element.iterdescendants()):
             # html2text writes a code span between single backticks, which a backtick inside would close, and
-            # a `pre` inside is a block of its own: this one is written as text, marked as text is.
+            # a block inside breaks it: this one is written as text, marked as text is.
             element.tag = "span"
             continue
         for child in list(element):

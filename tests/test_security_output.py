@@ -140,6 +140,7 @@ MARKDOWN_PAGES: dict[str, tuple[bytes, str, str]] = {
             " <code>x<code>&lt;svg onload=alert(2)&gt;</code></code>.</p>"
             "<p>When wrapped at sixty columns, a code span <code>one two three &lt;div&gt; four</code> ends.</p>"
             "<pre>&lt;script&gt;alert(3)&lt;/script&gt;\n&lt;div&gt;</pre>"
+            "<p>Run <code>cd owls<br>make &lt;target&gt;</code>, then:</p><code><pre>&lt;b&gt;\nbold</pre></code>"
         ),
         "text/html",
         "not a`<svg onload=alert(1)>`b nor",  # a code span that a backtick would close is text
@@ -308,4 +309,11 @@ def test_markdown_leaves_code_and_ordinary_text_as_written(service: Service, ori
     assert "yet a < b and x <= 5 and <3 stay." in markdown
     tokens = markdown_tokens(get(service, origin.url("/html-in-code"), format="markdown", width="60").text)
     code = [token.content for token in tokens if token.type in ("code_inline", "code_block")]
-    assert code == ["<div>", "x<svg onload=alert(2)>", "one two three <div> four", "<script>alert(3)</script>\n<div>\n"]
+    assert code == [
+        "<div>",
+        "x<svg onload=alert(2)>",
+        "one two three <div> four",
+        "<script>alert(3)</script>\n<div>\n",
+        "cd owls make <target>",  # a line break in a code span is a space
+        "<b>\nbold\n",  # a block in a code element stays a block
+    ]
