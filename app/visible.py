@@ -3,7 +3,8 @@
 A terminal acts on control characters instead of showing them: ESC and the C1 controls begin sequences that
 clear the screen, retitle the window or (OSC 52) write the clipboard; BEL, BS and CR move or hide what is
 shown. Only text-mode's own `ansi=1` styling may send one, so page text loses them where it enters the
-article (`visible`), and every answer passes `without_controls` last, before that styling is added.
+article (`visible`), and every answer passes `without_controls` last, before that styling is added. The
+choice is to drop them, as a browser shows nothing for them, and to percent-encode them in a URL.
 """
 
 from __future__ import annotations
