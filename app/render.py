@@ -640,8 +640,10 @@ def _is_web_url(base_url: str, value: str) -> bool:
 # html2text writes page text into Markdown as it is: "&lt;script&gt;" became a live <script>, "&lt;http://a&gt;"
 # an autolink, "[x](javascript:alert(1))" a link. Page text is marked where it may turn into markup (our
 # marks go through html2text untouched); once the Markdown is written, `_escape_marks` escapes a mark where
-# what follows it makes markup, whichever text node it came from, and writes the others back plain.
-MD_LT, MD_AMP, MD_BRACKET, MD_BACKTICK, MD_SPACE = tuple(MARKS[4:9])
+# what follows it makes markup, whichever text node it came from, and writes the others back plain. A `]`
+# keeps its place and is followed by its mark: html2text adds a space after emphasis unless a `]` follows
+# ("[_citation needed_]"), and it would not see one in a mark.
+MD_LT, MD_AMP, MD_AFTER_BRACKET, MD_BACKTICK, MD_SPACE = tuple(MARKS[4:9])
 # CommonMark: `<` starts raw HTML before a letter (a tag), `/` (a closing tag), `!` (a comment, declaration
 # or CDATA) or `?` (a processing instruction); a URI autolink starts with a letter (its scheme), an email
 # autolink with its local part and `@`. `&` starts an entity reference; `]` a link or image before `(` or
@@ -649,10 +651,10 @@ MD_LT, MD_AMP, MD_BRACKET, MD_BACKTICK, MD_SPACE = tuple(MARKS[4:9])
 MARKUP_AFTER_RE = re.compile(
     r"(\\*)(?:"  # the page's own backslashes just before the mark
     f"{MD_LT}(?=[A-Za-z/!?]|[A-Za-z0-9.!#$%'*+/=?^_`{{|}}~{MD_AMP}-]+@)"
-    f"|{MD_AMP}|{MD_BRACKET}(?=[(\\[:])|{MD_BACKTICK})"
+    f"|{MD_AMP}|\\]{MD_AFTER_BRACKET}(?=[(\\[:])|{MD_BACKTICK})"
 )
 ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
-PLAIN_MARKS = str.maketrans({MD_LT: "<", MD_AMP: "&", MD_BRACKET: "]", MD_BACKTICK: "`", MD_SPACE: " "})
+PLAIN_MARKS = str.maketrans({MD_LT: "<", MD_AMP: "&", MD_AFTER_BRACKET: "", MD_BACKTICK: "`", MD_SPACE: " "})
 CODE_TAGS = ("code", "kbd", "tt")  # html2text writes these as code spans, `pre` as indented code blocks
 
 
@@ -662,7 +664,7 @@ def _mark_text(text: str, *, attribute: bool = False) -> str:
     attribute=True: an alt or title, which html2text writes with its brackets escaped, and no code span in it.
     """
     text = ENTITY_RE.sub(MD_AMP, text.replace("<", MD_LT))
-    return text if attribute else text.replace("]", MD_BRACKET).replace("`", MD_BACKTICK)
+    return text if attribute else text.replace("]", "]" + MD_AFTER_BRACKET).replace("`", MD_BACKTICK)
 
 
 def _escape_marks(markdown: str) -> str:
@@ -671,7 +673,7 @@ def _escape_marks(markdown: str) -> str:
     def escape(match: re.Match[str]) -> str:
         # Backslashes just before a mark are the page's, written as they were: doubled, each stays a backslash
         # and the escape is ours.
-        return match[1] * 2 + "\\" + match[0][-1].translate(PLAIN_MARKS)
+        return match[1] * 2 + "\\" + match[0][len(match[1])].translate(PLAIN_MARKS)
 
     return MARKUP_AFTER_RE.sub(escape, markdown).translate(PLAIN_MARKS)
 

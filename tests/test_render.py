@@ -168,3 +168,16 @@ def test_the_markdown_header_links_only_to_the_page() -> None:
         "*Noël · Le Coin*",
         "<https://e.example/%3Cscript%3Ealert(1)%3C/script%3E>",
     ]
+
+
+@pytest.mark.parametrize(
+    ("html", "markdown"),
+    [
+        ("<p>shown[<i>citation needed</i>] that</p>", "shown[_citation needed_] that"),  # no space before the ]
+        ("<p>[x](javascript:a) and [y]<span></span>(javascript:b)</p>", "[x\\](javascript:a) and [y\\](javascript:b)"),
+        ("<p>a &lt; b, a&lt;b, &lt;!-- c --&gt;</p>", "a < b, a\\<b, \\<!-- c -->"),
+    ],
+)
+def test_markdown_escapes_only_what_would_be_markup(html: str, markdown: str) -> None:
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_markdown(article).split("\n\n")[2] == markdown + "\n"
