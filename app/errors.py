@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.visible import without_controls
+
 
 class TextModeError(Exception):
     """Root of every error the service turns into an HTTP answer."""
@@ -13,7 +15,8 @@ class TextModeError(Exception):
 
     def __init__(self, detail: str, *, hint: str | None = None) -> None:
         super().__init__(detail)
-        self.detail = detail
+        # A detail may quote the site (its Content-Type, a redirect's Location): no control reaches a terminal.
+        self.detail = without_controls(detail)
         if hint is not None:
             self.hint = hint
 

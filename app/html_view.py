@@ -13,6 +13,8 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urldefrag, urlsplit
 
+from app.visible import without_controls
+
 if TYPE_CHECKING:
     from app.extract import Article
 
@@ -210,7 +212,8 @@ def error_page(*, base: str, status: int, title: str, message: str, url: str = "
 
 
 def _document(*, title: str, body: str) -> str:
-    return f"""<!doctype html>
+    # The final guard, as on every format: the address a stranger typed is echoed in the form.
+    return without_controls(f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -226,7 +229,7 @@ def _document(*, title: str, body: str) -> str:
 {body}
 </body>
 </html>
-"""
+""")
 
 
 def _form(*, prefix: str, url: str, width: int, fmt: str, brand: bool = False, autofocus: bool = False) -> str:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
+from app.visible import visible
+
 
 @dataclass(frozen=True)
 class Metadata:
@@ -98,10 +100,11 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
 
 
 def _first(values: list[Any], reject: Callable[[str], bool] | None = None) -> str:
-    """The first value that is a non-empty string (entities decoded, whitespace folded) and not rejected."""
+    """The first value that is a non-empty string (entities decoded, whitespace folded, `visible`) and not rejected."""
     for value in values:
         if isinstance(value, str):
-            text = " ".join(html.unescape(value).split())[:MAX_FIELD]
+            # Decoded here, past the parser's tree: JSON-LD's "\u001b" is ESC, a doubly encoded "&amp;#x81;" C1.
+            text = " ".join(visible(html.unescape(value)).split())[:MAX_FIELD]
             if text and not (reject and reject(text)):
                 return text
     return ""

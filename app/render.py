@@ -16,6 +16,7 @@ from anyascii import anyascii
 from wcwidth import wcwidth
 
 from app.extract import Article, parse_fragment
+from app.visible import MARKS, visible_url, without_controls
 
 Block = list[str]
 
@@ -54,11 +55,11 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
 
 
-# With ?ansi=1, link text is marked with these private-use characters while it is laid out; they take no
-# columns and become escape sequences, closed and reopened at each line end, once the lines are made.
-UNDERLINE_ON, UNDERLINE_OFF = "\ue000", "\ue001"
-ANSI = {UNDERLINE_ON: "\x1b[4m", UNDERLINE_OFF: "\x1b[24m"}
-BOLD, PLAIN = "\x1b[1m", "\x1b[22m"
+# With ?ansi=1, headings and link text are marked with these characters (app.visible.MARKS, never a page's)
+# while they are laid out; they take no columns, and become escape sequences only after the final guard on
+# control characters has run, an underline closed and reopened at each line end.
+UNDERLINE_ON, UNDERLINE_OFF, BOLD_ON, BOLD_OFF = tuple(MARKS[:4])
+ANSI = {UNDERLINE_ON: "\x1b[4m", UNDERLINE_OFF: "\x1b[24m", BOLD_ON: "\x1b[1m", BOLD_OFF: "\x1b[22m"}
 
 
 def display_width(text: str) -> int:
@@ -105,14 +106,15 @@ def ascii_url(url: str) -> str:
 
 
 def ansi_lines(text: str) -> str:
-    """Turn underline markers into escape sequences, closing them at each line end and reopening after."""
+    """Turn style marks into escape sequences, closing an underline at each line end and reopening it after."""
     out: list[str] = []
     underline = False
     for line in text.split("\n"):
         pieces = [ANSI[UNDERLINE_ON]] if underline and line else []
         for char in line:
             if char in ANSI:
-                underline = char == UNDERLINE_ON
+                if char in (UNDERLINE_ON, UNDERLINE_OFF):
+                    underline = char == UNDERLINE_ON
                 pieces.append(ANSI[char])
             else:
                 pieces.append(char)
@@ -305,7 +307,7 @@ class _Layout:
         rule = "=" if tag == "h1" else "-"
         ruler = [rule * max(display_width(line) for line in lines)] if self.underline else []
         if self.ansi:
-            lines = [f"{BOLD}{line}{PLAIN}" for line in lines]
+            lines = [f"{BOLD_ON}{line}{BOLD_OFF}" for line in lines]
         return [[*lines, *ruler]]
 
     def figure(self, element: lxml.html.HtmlElement, width: int) -> list[Block]:
@@ -544,7 +546,10 @@ def layout_body(
     ansi: bool = False,
     images: bool = True,
 ) -> Body:
-    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`."""
+    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`.
+
+    ansi=True leaves style marks in the text, for `ansi_lines` to turn into escape sequences.
+    """
     layout = _Layout(
         base_url=article.final_url, width=width, references=references, underline=underline, ansi=ansi, images=images
     )
@@ -569,13 +574,13 @@ def layout_body(
     links = tuple(layout.links)
     if ascii:
         links = tuple(replace(link, url=ascii_url(link.url)) for link in links)
-    return Body(ansi_lines(text) if ansi else text, links)
+    return Body(text, links)
 
 
 def header_lines(article: Article, *, width: int, ascii: bool = False, ansi: bool = False) -> list[str]:
     """The title underlined, a line of byline, site and date, and the final URL."""
     title = wrap(" ".join(article.title.split()), width)
-    lines = [f"{BOLD}{line}{PLAIN}" for line in title] if ansi else list(title)
+    lines = [f"{BOLD_ON}{line}{BOLD_OFF}" for line in title] if ansi else list(title)
     lines.append("=" * max(display_width(line) for line in title))
     separator = " - " if ascii else " · "
     details = separator.join(part for part in (article.byline, article.site_name, article.published) if part)
@@ -603,11 +608,14 @@ def render_text(article: Article, *, width: int = 80, ascii: bool = False, ansi:
             # A URL wider than the line stands alone on its own line, as any other long token does.
             references.extend([f"[{link.n}]", link.url] if 0 < width < display_width(line) else [line])
         parts.append("\n".join(references))
-    return "\n\n".join(part for part in parts if part) + "\n"
+    # The final guard: whatever an article holds (one not made by `extract`, too), no control character
+    # reaches the terminal; our own styling is added after it.
+    text = without_controls("\n\n".join(part for part in parts if part) + "\n")
+    return ansi_lines(text) if ansi else text
 
 
 def _body_html(article: Article) -> str:
-    """The article's HTML without a first heading that repeats the title."""
+    """The article's HTML for html2text: no first heading that repeats the title, only web links, text marked."""
     fragment = parse_fragment(article.html)
     if fragment is None:
         return ""
@@ -618,6 +626,7 @@ def _body_html(article: Article) -> str:
             value = element.get(name) if isinstance(element.tag, str) else None
             if value is not None and not _is_web_url(article.final_url, value):
                 del element.attrib[name]
+    _mark_markdown_text(fragment)
     return str(lxml.html.tostring(fragment, encoding="unicode"))
 
 
@@ -628,20 +637,100 @@ def _is_web_url(base_url: str, value: str) -> bool:
         return False
 
 
+# html2text writes page text into Markdown as it is: "&lt;script&gt;" became a live <script>, "&lt;http://a&gt;"
+# an autolink, "[x](javascript:alert(1))" a link. Page text is marked where it may turn into markup (our
+# marks go through html2text untouched); once the Markdown is written, `_escape_marks` escapes a mark where
+# what follows it makes markup, whichever text node it came from, and writes the others back plain. A `]`
+# keeps its place and is followed by its mark: html2text adds a space after emphasis unless a `]` follows
+# ("[_citation needed_]"), and it would not see one in a mark.
+MD_LT, MD_AMP, MD_AFTER_BRACKET, MD_BACKTICK, MD_SPACE = tuple(MARKS[4:9])
+# CommonMark: `<` starts raw HTML before a letter (a tag), `/` (a closing tag), `!` (a comment, declaration
+# or CDATA) or `?` (a processing instruction); a URI autolink starts with a letter (its scheme), an email
+# autolink with its local part and `@`. `&` starts an entity reference; `]` a link or image before `(` or
+# `[`, and a link definition before `:`; a backtick, a code span. "a < b", "x <= 5" and "<3" stay as they are.
+MARKUP_AFTER_RE = re.compile(
+    r"(\\*)(?:"  # the page's own backslashes just before the mark
+    f"{MD_LT}(?=[A-Za-z/!?]|[A-Za-z0-9.!#$%'*+/=?^_`{{|}}~{MD_AMP}-]+@)"
+    f"|{MD_AMP}|\\]{MD_AFTER_BRACKET}(?=[(\\[:])|{MD_BACKTICK})"
+)
+ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+PLAIN_MARKS = str.maketrans({MD_LT: "<", MD_AMP: "&", MD_AFTER_BRACKET: "", MD_BACKTICK: "`", MD_SPACE: " "})
+CODE_TAGS = ("code", "kbd", "tt")  # html2text writes these as code spans, `pre` as indented code blocks
+
+
+def _mark_text(text: str, *, attribute: bool = False) -> str:
+    """Page text with `<`, `&` before an entity's name, `]` and backticks marked for `_escape_marks`.
+
+    attribute=True: an alt or title, which html2text writes with its brackets escaped, and no code span in it.
+    """
+    text = ENTITY_RE.sub(MD_AMP, text.replace("<", MD_LT))
+    return text if attribute else text.replace("]", "]" + MD_AFTER_BRACKET).replace("`", MD_BACKTICK)
+
+
+def _escape_marks(markdown: str) -> str:
+    """Markdown with each marked character escaped where markup would follow it, the other marks plain again."""
+
+    def escape(match: re.Match[str]) -> str:
+        # Backslashes just before a mark are the page's, written as they were: doubled, each stays a backslash
+        # and the escape is ours.
+        return match[1] * 2 + "\\" + match[0][len(match[1])].translate(PLAIN_MARKS)
+
+    return MARKUP_AFTER_RE.sub(escape, markdown).translate(PLAIN_MARKS)
+
+
+def _mark_markdown_text(fragment: lxml.html.HtmlElement) -> None:
+    """Mark, in place, the page text that html2text writes as Markdown text (not code) for `_escape_marks`."""
+    spans: set[lxml.html.HtmlElement] = set()
+    for element in list(fragment.iter(*CODE_TAGS)):
+        if any(ancestor.tag in (*CODE_TAGS, "pre") for ancestor in element.iterancestors()):
+            continue
+        for line_break in element.iter("br"):
+            line_break.tail = "\n" + (line_break.tail or "")  # a space in the span, as html2text writes it
+        text = element.text_content()
+        if "`" in text or any(_tag(inner) in BLOCKS for inner in element.iterdescendants()):
+            # html2text writes a code span between single backticks, which a backtick inside would close, and
+            # a block inside breaks it: this one is written as text, marked as text is.
+            element.tag = "span"
+            continue
+        for child in list(element):
+            element.remove(child)  # html2text toggles the span at each code element nested inside: its text only
+        # html2text wraps lines at spaces, inside a code span too: a `<div>` that began a line there would
+        # start an HTML block. No space before a `<` is a place to wrap.
+        element.text = re.sub(r"\s+(?=<)", MD_SPACE, text)
+        spans.add(element)
+    stack: list[tuple[lxml.html.HtmlElement, bool]] = [(fragment, False)]
+    while stack:  # not recursive: a page may nest thousands of elements deep
+        element, literal = stack.pop()
+        if not isinstance(element.tag, str):
+            continue
+        literal = literal or element.tag == "pre" or element in spans
+        if not literal:
+            if element.text:
+                element.text = _mark_text(element.text)
+            for name in ("alt", "title"):
+                value = element.get(name)
+                if value:
+                    element.set(name, _mark_text(value, attribute=True))
+        for child in element:
+            if child.tail and not literal:
+                child.tail = _mark_text(child.tail)
+            stack.append((child, literal))
+
+
 def render_markdown(article: Article, *, width: int = 80) -> str:
-    """The article as Markdown, by html2text."""
+    """The article as Markdown, by html2text; the page's text in it is text, never HTML or a link of its own."""
     converter = html2text.HTML2Text(baseurl=article.final_url)  # stateful: a fresh one per call
     converter.body_width = width
     converter.wrap_links = False
     converter.unicode_snob = True
     converter.single_line_break = False
-    body = article.html.strip() if article.plain else converter.handle(_body_html(article)).strip()
-    header = [f"# {' '.join(article.title.split())}", ""]
+    body = _mark_text(article.html.strip()) if article.plain else converter.handle(_body_html(article)).strip()
+    header = [f"# {_mark_text(' '.join(article.title.split()))}", ""]
     details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
-        header += [f"*{details}*", ""]
-    header += [f"<{article.final_url}>", ""]
-    return "\n".join(header) + "\n" + body + "\n"
+        header += [f"*{_mark_text(details)}*", ""]
+    header += [f"<{visible_url(article.final_url)}>", ""]
+    return without_controls(_escape_marks("\n".join(header) + "\n" + body + "\n"))
 
 
 def plain_text(article: Article) -> Body:
@@ -656,7 +745,7 @@ def plain_text(article: Article) -> Body:
 def render_json(article: Article) -> dict[str, Any]:
     """The article and its metadata as a JSON-ready mapping; `text` and `markdown` are unwrapped, whatever the width."""
     body = plain_text(article)
-    return {
+    fields = {
         "url": article.url,
         "final_url": article.final_url,
         "title": article.title,
@@ -669,3 +758,15 @@ def render_json(article: Article) -> dict[str, Any]:
         "links": [{"n": link.n, "url": link.url, "text": link.text} for link in body.links],
         "word_count": len(re.findall(r"\w+", body.text)),
     }
+    return {name: _without_controls_in(value) for name, value in fields.items()}
+
+
+def _without_controls_in(value: Any) -> Any:
+    """The final guard on JSON: every string in value through `without_controls` (json escapes them, `jq -r` not)."""
+    if isinstance(value, str):
+        return without_controls(value)
+    if isinstance(value, list):
+        return [_without_controls_in(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _without_controls_in(item) for name, item in value.items()}
+    return value

@@ -1,13 +1,16 @@
-"""Rendering rules that the golden pages do not pin alone: wrapping, ?ascii=1 and ?ansi=1."""
+"""Rendering rules that the golden pages do not pin alone: wrapping, ?ascii=1, ?ansi=1 and the final guard."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from app.extract import Article
-from app.render import display_width, render_json, render_text, wrap
+from app.render import display_width, render_json, render_markdown, render_text, wrap
 
 HTML = (
     "<div><h2>Café culture</h2><p>Le café « comme avant » coûte 1,20 € — "
@@ -118,3 +121,61 @@ def test_a_paragraph_the_page_says_twice_in_a_row_is_shown_twice() -> None:
         "Yes.",
         "Yes.",
     ]
+
+
+# An article not made by `extract` (a test's, a benchmark's): the final guard still holds for every format.
+HOSTILE = Article(
+    "https://e.example/a\x9b",
+    "https://e.example/a\x9b",
+    "Title\x1b[2J",
+    "Ann\x1b]0;x\x07",
+    "Site\x9b1m",
+    "2024\x7f",
+    "en\x08",
+    "<h2>Head\x1b[5m</h2><p>Body \x1b]52;c;SGk=\x07 with <a href='/l\x1b'>link\x1b</a> and \r over.</p>",
+)
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize(
+    ("name", "render"),
+    [
+        ("text", lambda: render_text(HOSTILE)),
+        ("text, ascii", lambda: render_text(HOSTILE, ascii=True)),
+        ("ansi, unstyled", lambda: ESCAPE.sub("", render_text(HOSTILE, ansi=True))),
+        ("markdown", lambda: render_markdown(HOSTILE)),
+        ("json", lambda: json.dumps(render_json(HOSTILE), ensure_ascii=False).replace("\\u", "\x00")),
+    ],
+)
+def test_no_format_lets_a_control_character_through(name: str, render: Callable[[], str]) -> None:
+    assert CONTROL_RE.findall(render()) == []
+
+
+def test_ansi_styling_is_added_after_the_guard() -> None:
+    text = render_text(HOSTILE, width=40, ansi=True)
+    assert text.startswith("\x1b[1mTitle[2J\x1b[22m\n=========\n")
+    assert "\x1b[1mHead[5m\x1b[22m\n" in text
+    assert "\x1b[4mlink\x1b[24m[1]" in text
+
+
+def test_the_markdown_header_links_only_to_the_page() -> None:
+    article = replace(ARTICLE, title="<script>x</script>", final_url="https://e.example/<script>alert(1)</script>")
+    header = render_markdown(article).split("\n\n")[:3]
+    assert header == [
+        "# \\<script>x\\</script>",
+        "*Noël · Le Coin*",
+        "<https://e.example/%3Cscript%3Ealert(1)%3C/script%3E>",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "markdown"),
+    [
+        ("<p>shown[<i>citation needed</i>] that</p>", "shown[_citation needed_] that"),  # no space before the ]
+        ("<p>[x](javascript:a) and [y]<span></span>(javascript:b)</p>", "[x\\](javascript:a) and [y\\](javascript:b)"),
+        ("<p>a &lt; b, a&lt;b, &lt;!-- c --&gt;</p>", "a < b, a\\<b, \\<!-- c -->"),
+    ],
+)
+def test_markdown_escapes_only_what_would_be_markup(html: str, markdown: str) -> None:
+    article = Article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_markdown(article).split("\n\n")[2] == markdown + "\n"
