@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -124,3 +125,19 @@ def test_a_worker_allocates_from_two_malloc_arenas_however_many_threads_are_busy
     (worker,) = Path(f"/proc/{service.process.pid}/task/{service.process.pid}/children").read_text().split()
     assert [answer.status_code for answer in answers] == [200] * 8
     assert arena_heaps(int(worker)) == 1  # besides the main arena, one for every other thread
+
+
+def test_a_worker_extracts_one_page_at_a_time_however_many_arrive_together(service: Service) -> None:
+    """Eight pages that arrive at once are extracted in turn, so their extract times add up to less than the wall time.
+
+    Together they overlapped (each took about as long as all eight) and now and then corrupted the heap: lxml
+    parses without the GIL, and threads share its string dictionary.
+    """
+    long_article = ARTICLE.replace(
+        b"</article>", b"<p>Owls nest in old trees and barns, and hunt voles.</p>" * 600 + b"</article>"
+    )
+    answers, wall_ms = ask_together(service, long_article)
+    assert [answer.status_code for answer in answers] == [200] * 8
+    timings = [answer.headers["Server-Timing"] for answer in answers]
+    assert sum(float(re.findall(r"extract;dur=([\d.]+)", timing)[0]) for timing in timings) < wall_ms
+    assert any("queue;dur=" in timing for timing in timings)  # the ones that waited for their turn say so
