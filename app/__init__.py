@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -72,6 +73,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["text_mode_cache"] = create_cache(
         config["CACHE"], ttl=config["CACHE_TTL"], max_bytes=config["CACHE_MAX_BYTES"]
     )
+    # One request at a time in a process extracts and renders (all that touches lxml trees); fetching waits on no one.
+    # lxml parses without the GIL and threads come to share one libxml2 string dictionary through a shared parser
+    # (lxml.html's own), so two at once corrupted the heap: workers died of SIGABRT and SIGSEGV under load. Taking
+    # turns costs no CPU under the GIL (36 ms a fresh answer, 44 ms all at once) and a worker holds one page's
+    # trees, not 32 (bench/memory.py, README "Memory").
+    app.extensions["text_mode_lxml_turn"] = threading.Lock()
     app.register_blueprint(bp, url_prefix=app.config["PREFIX"] or None)
     register_app_handlers(app)
     return app

@@ -6,8 +6,10 @@ import functools
 import json
 import logging
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -249,26 +251,45 @@ def service(target: str | None = None) -> Response:
     policy = _policy(options)
     timings = g.server_timing = Timings()
 
+    lxml_turn: threading.Lock = current_app.extensions["text_mode_lxml_turn"]
+
     def load() -> Article:
         from app.extract import extract
         from app.fetch import fetch
 
         with timings.stage("fetch"):
             page = fetch(options.url, policy=policy)
-        with timings.stage("extract"):
+        with _turn(lxml_turn, timings), timings.stage("extract"):
             return extract(page, keep=options.keep_selector, remove=options.remove_selector)
+
+    def render(article: Article) -> tuple[bytes, str]:
+        with _turn(lxml_turn, timings):
+            return _render(article, options)
 
     answer = cache.answer(
         options.url,
         _variant(options),
         load=load,
         final_url=lambda article: str(article.final_url),
-        render=lambda article: _render(article, options),
+        render=render,
         timings=timings,
         loads_as=repr((options.selector, options.remove)) if options.selector or options.remove else "",
         fresh=options.fresh,
     )
     return _cacheable(answer, options, ttl=cache.ttl, now=cache.clock())
+
+
+@contextmanager
+def _turn(lock: threading.Lock, timings: Timings) -> Iterator[None]:
+    """Run the block holding lock; a request that had to wait for it shows the wait as `queue` in Server-Timing."""
+    if not lock.acquire(blocking=False):
+        started = time.perf_counter()
+        lock.acquire()
+        timings.add("queue", (time.perf_counter() - started) * 1000)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _host_for_log(url: str) -> str:

@@ -349,7 +349,8 @@ def test_a_burst_for_one_page_fetches_it_once(app: Flask, httpserver: HTTPServer
     assert origin_hits() == 1
     assert {(status, body) for status, body, _ in answers} == {answers[0][:2]}
     assert answers[0][0] == 200
-    stages = sorted(list(server_timing(timing)) for _, _, timing in answers)
+    # Which of the ten renders waited for another's turn (a `queue` entry) is the scheduler's choice.
+    stages = sorted([stage for stage in server_timing(timing) if stage != "queue"] for _, _, timing in answers)
     assert stages == sorted([MISS_STAGES] + [WAITED_STAGES] * 9)
 
 
