@@ -586,7 +586,8 @@ def header_lines(article: Article, *, width: int, ascii: bool = False, ansi: boo
     details = separator.join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
         lines.extend(wrap(details, width))
-    if article.title != article.final_url:  # a page without a title has its address as the title already
+    # A page without a title has its address as the title already; HTML read from stdin may have no address.
+    if article.final_url and article.title != article.final_url:
         lines.append(article.final_url)
     return lines
 
@@ -729,7 +730,8 @@ def render_markdown(article: Article, *, width: int = 80) -> str:
     details = " · ".join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
         header += [f"*{_mark_text(details)}*", ""]
-    header += [f"<{visible_url(article.final_url)}>", ""]
+    if article.final_url:  # HTML read from stdin may have no address
+        header += [f"<{visible_url(article.final_url)}>", ""]
     return without_controls(_escape_marks("\n".join(header) + "\n" + body + "\n"))
 
 

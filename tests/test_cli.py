@@ -152,3 +152,11 @@ def test_a_closed_pipe_ends_the_command_quietly(article_file: Path) -> None:
     process.stdout.close()  # as `| head -0` does
     assert process.wait(timeout=60) == 0
     assert b"Traceback" not in process.stderr.read()
+
+
+def test_html_from_stdin_without_an_address_has_no_address_line(article_file: Path) -> None:
+    text = run("-", stdin=article_file.read_bytes())
+    markdown = run("-", "--format", "markdown", stdin=article_file.read_bytes())
+    assert text.stdout.startswith("Owls at night\n=============\nAda Owl · Bird News\n\n")
+    assert markdown.stdout.startswith("# Owls at night\n\n*Ada Owl · Bird News*\n\n")
+    assert "<>" not in markdown.stdout
