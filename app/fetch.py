@@ -49,6 +49,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
 XML_TYPES = frozenset({"text/xml", "application/xml"})
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+PDF_SIGNATURE = b"%PDF-"
 # What urllib3 decodes here, each with a bound on the decoded size (gzip and deflate by zlib, br by brotli).
 CONTENT_CODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 CHUNK = 64 * 1024
@@ -122,7 +124,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched page, decoded to text."""
+    """A fetched page, decoded to text; a PDF's bytes as they came (app/pdf.py reads them), its text empty."""
 
     url: str
     final_url: str
@@ -132,6 +134,7 @@ class Page:
     text: str
     is_html: bool
     elapsed_ms: float
+    pdf: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -519,6 +522,9 @@ def _read_page(
     body = _read_body(response, policy=policy, watchdog=watchdog, sniff=not mime)
     if not mime:
         mime = _sniff(body)
+    if mime in PDF_TYPES:
+        elapsed_ms = (time.monotonic() - start) * 1000
+        return Page(url, final_url, status, mime, "", "", False, elapsed_ms, pdf=body)
     text, charset = decode(body, header_charset=header_charset, is_html=mime not in TEXT_TYPES)
     return Page(
         url=url,
@@ -547,8 +553,8 @@ def _refuse_bot_check(response: requests.Response, *, policy: Policy, watchdog: 
 
 
 def _readable_type(mime: str) -> bool:
-    """HTML, plain text and XML documents; never images (image/svg+xml included), audio, video or files."""
-    if mime in HTML_TYPES or mime in TEXT_TYPES or mime in XML_TYPES:
+    """HTML, plain text, XML documents and PDFs; never images (image/svg+xml included), audio, video or files."""
+    if mime in HTML_TYPES or mime in TEXT_TYPES or mime in XML_TYPES or mime in PDF_TYPES:
         return True
     return mime.startswith(("application/", "text/")) and mime.endswith("+xml")
 
@@ -565,7 +571,6 @@ def _content_type(header: str) -> tuple[str, str | None]:
 
 # Signatures of files that are not pages, for answers without a Content-Type (WHATWG MIME Sniffing).
 BINARY_SIGNATURES = (
-    b"%PDF-",
     b"\x89PNG",
     b"GIF8",
     b"\xff\xd8\xff",
@@ -582,7 +587,9 @@ BINARY_SIGNATURES = (
 
 
 def _sniff(body: bytes) -> str:
-    """The type of a body sent without a Content-Type: HTML, text, or UnsupportedContent for a file."""
+    """The type of a body sent without a Content-Type: HTML, text, PDF, or UnsupportedContent for another file."""
+    if body.startswith(PDF_SIGNATURE):
+        return "application/pdf"
     if body.startswith(BINARY_SIGNATURES) or b"\x00" in body[:4096]:
         raise UnsupportedContent("the page is a binary file, not HTML or text")
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()

@@ -59,6 +59,7 @@ class Options:
     width: int
     ascii: bool = False
     ansi: bool = False
+    pages: str = ""  # a PDF's page range as asked for ("3-7"), checked by app.pdf.parse_page_range
 
 
 def split_query(query: str) -> tuple[str | None, dict[str, str]]:
@@ -124,6 +125,7 @@ def parse_options(query: str) -> Options:
         width=width,
         ascii=_switch(params, "ascii"),
         ansi=_switch(params, "ansi"),
+        pages=params.get("pages", "").strip(),
     )
 
 
@@ -221,14 +223,29 @@ def service() -> Response:
     cache: ResultCache = current_app.extensions["text_mode_cache"]
     policy = _policy()
     timings = g.server_timing = Timings()
+    from app.pdf import parse_page_range, read_pdf
+
+    max_pages = current_app.config["PDF_MAX_PAGES"]
+    page_range = parse_page_range(options.pages, max_pages=max_pages)
 
     def load() -> Article:
         from app.extract import extract
         from app.fetch import fetch
 
+        deadline = time.monotonic() + policy.timeout  # a PDF is read by the fetch's deadline too
         with timings.stage("fetch"):
             page = fetch(options.url, policy=policy)
         with timings.stage("extract"):
+            if page.pdf is not None:
+                return read_pdf(
+                    page.pdf,
+                    url=page.url,
+                    final_url=page.final_url,
+                    pages=page_range,
+                    max_pages=max_pages,
+                    max_bytes=policy.max_bytes,
+                    timeout=deadline - time.monotonic(),
+                )
             return extract(page)
 
     answer = cache.answer(

@@ -31,6 +31,9 @@ from app.settings import DEFAULT_PORTS, ConfigError, settings_from_env
         ("TEXT_MODE_CACHE_TTL", "0"),
         ("TEXT_MODE_CACHE_TTL", "ten minutes"),
         ("TEXT_MODE_CACHE_MAX_BYTES", "12"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "0"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "all"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "100000"),
     ],
 )
 def test_a_bad_setting_fails_naming_the_variable(variable: str, value: str) -> None:
@@ -52,6 +55,7 @@ def test_a_bad_setting_fails_naming_the_variable(variable: str, value: str) -> N
         ("TEXT_MODE_CACHE", "s3://my-bucket", "CACHE", "s3://my-bucket"),
         ("TEXT_MODE_CACHE_TTL", "30", "CACHE_TTL", 30.0),
         ("TEXT_MODE_CACHE_MAX_BYTES", "1048576", "CACHE_MAX_BYTES", 1048576),
+        ("TEXT_MODE_PDF_MAX_PAGES", "50", "PDF_MAX_PAGES", 50),
     ],
 )
 def test_a_good_setting_is_parsed(variable: str, value: str, key: str, parsed: object) -> None:
