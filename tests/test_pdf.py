@@ -18,48 +18,10 @@ from app.errors import BadRequest, PdfTooComplex, PdfTooLarge
 from app.pdf import PageRange, article_of, parse_page_range, read_in_child
 from app.pdf_layout import is_real_title, pdf_date, read
 from tests.conftest import ROOT, Service
-from tests.pdfs import Document, Link, Page, Text, make_pdf, paragraph, stream
+from tests.pdfs import Document, Page, Text, make_pdf, owls_pdf, paragraph, stream
 
 SAMPLES = ROOT.parent / "shared" / "pdf-samples"
 PDF = "application/pdf"
-INFO = {"Title": "Owls at night", "Author": "Ada Owl", "CreationDate": "D:20240501120000+02'00'"}
-
-
-def owls_pdf() -> bytes:
-    """Two pages: a title, a paragraph with a hyphenated word, a heading, a link, a URL and a real hyphen broken
-    at line ends, and a running header and footer on each page."""
-
-    def furniture(number: int) -> list[Text]:
-        return [Text(72, 760, "The Owl Journal", 9), Text(72, 40, f"Page {number} of 2", 9)]
-
-    first = paragraph(
-        "Owls hunt at night with silent feathers and very good ears. A barn owl can find a mouse under snow by "
-        "its sound alone, and the information it gathers",
-        x=72,
-        y=660,
-        chars=70,
-    )
-    y = first[-1].y
-    page_one = [
-        Text(72, 700, "Owls at night", 20, "F2"),
-        *first,
-        Text(72, y - 14.3, "comes from both ears at once, which gives the direction of every infor-"),
-        Text(72, y - 28.6, "mation and the distance too."),
-        Text(72, y - 60, "How they hunt", 14, "F2"),
-        Text(72, y - 85, "Read more owls at https://example.org/owls/very-"),
-        Text(72, y - 99.3, "long-path.html before the co-"),
-        Text(72, y - 113.6, "operative owl survey starts."),
-    ]
-    page_two = paragraph(
-        "The second page goes on about owls, their nests, their chicks, and the places they like to live in.",
-        x=72,
-        y=700,
-        chars=70,
-    )
-    link = Link((72, y - 88, 155, y - 74), "https://example.org/owls")
-    return make_pdf([Page([*furniture(1), *page_one], links=[link]), Page([*furniture(2), *page_two])], info=INFO)
-
-
 OWLS_TEXT = """Owls at night
 =============
 Ada Owl · PDF, 2 pages · 2024-05-01
