@@ -118,6 +118,8 @@ def read_in_child(
     The child has timeout seconds, of CPU time and of wall-clock time, and memory bytes of address space more
     than it was forked with.
     """
+    if timeout <= 0:
+        raise PdfTooComplex("the fetch left no time to read the PDF before the deadline")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     receiver, sender = context.Pipe(duplex=False)

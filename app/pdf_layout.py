@@ -47,7 +47,11 @@ CHUNK = 64 * 1024
 # Lines this close to the top or bottom edge (a share of the page's height) may be running headers or footers:
 # LaTeX sets its page numbers 12% of the height from the bottom edge.
 MARGIN_BAND = 0.15
-PAGE_NUMBER_RE = re.compile(r"^[-–—\s]*(?:page\s*)?(?:\d+|[ivxlc]+)(?:\s*(?:of|/)\s*\d+)?[-–—\s]*$", re.IGNORECASE)
+# "3", "- 3 -", "Page 3 of 9", "3/9", "iv" (a Roman numeral to 399, so that "civil" is not one).
+PAGE_NUMBER_RE = re.compile(
+    r"^[-–—\s]*(?:page\s*)?(?:\d+|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))(?:\s*(?:of|/)\s*\d+)?[-–—\s]*$",
+    re.IGNORECASE,
+)
 BULLETS = frozenset("•◦▪▫●○■□‣⁃–-*·")
 BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi|cmbx|\bbd\b", re.IGNORECASE)
 MONO_RE = re.compile(r"mono|courier|consol|cmtt|sftt|typewriter|menlo|inconsolata|code", re.IGNORECASE)

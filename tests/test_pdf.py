@@ -16,7 +16,7 @@ from werkzeug import Response
 from app import create_app
 from app.errors import BadRequest, PdfTooComplex, PdfTooLarge
 from app.pdf import PageRange, article_of, parse_page_range, read_in_child
-from app.pdf_layout import is_real_title, pdf_date, read
+from app.pdf_layout import PAGE_NUMBER_RE, is_real_title, pdf_date, read
 from tests.conftest import ROOT, Service
 from tests.pdfs import Document, Page, Text, make_pdf, owls_pdf, paragraph, stream
 
@@ -136,6 +136,15 @@ def test_running_headers_footers_and_page_numbers_are_removed() -> None:
 
 
 BIG, BODY = Text(72, 700, "Big heading", 20), Text(72, 650, "Small body text.")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("3", True), ("- 3 -", True), ("Page 3 of 9", True), ("3/9", True), ("iv", True), ("xii", True),
+     ("civil", False), ("vivid", False), ("Chapter 3", False)],
+)  # fmt: skip
+def test_a_page_number_is_told_from_a_word(text: str, number: bool) -> None:
+    assert bool(PAGE_NUMBER_RE.match(text)) is number
 
 
 @pytest.mark.parametrize(
