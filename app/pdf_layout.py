@@ -57,6 +57,8 @@ BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi|cmbx|\bbd\b", re.IGNORECAS
 MONO_RE = re.compile(r"mono|courier|consol|cmtt|sftt|typewriter|menlo|inconsolata|code", re.IGNORECASE)
 LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 WORD_RE = re.compile(r"\w+")
+# Where typesetters break a URL (LaTeX's url package: after these, never adding a hyphen).
+URL_BREAKS = frozenset("/-_.?&=#%~")
 URL_TAIL_RE = re.compile(r"(?:https?://|www\.)\S*$", re.IGNORECASE)
 CJK_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 SENTENCE_END = tuple('.!?:;"”’)」。！？')
@@ -488,7 +490,7 @@ def _joined(runs: tuple[Run, ...], line: Line, vocabulary: Counter[str], kind: s
     if head.endswith("\u00ad"):  # a soft hyphen: where the word was broken, never part of it
         return (*_strip_end(runs, 1), *following)
     last_word = head.split()[-1]
-    if URL_TAIL_RE.search(last_word):  # a URL broken across lines: no space, hyphen kept
+    if URL_TAIL_RE.search(last_word) and last_word[-1] in URL_BREAKS:  # a URL broken across lines: hyphen kept
         return (*runs, *following)
     if head[-1] in "-\u2010" and len(head) > 1 and head[-2].isalpha() and tail[:1].islower():
         before = WORD_RE.findall(last_word)

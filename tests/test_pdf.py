@@ -97,6 +97,7 @@ def test_every_format_reads_the_same_pdf(client: FlaskClient, httpserver: HTTPSe
         (("a co-", "operative survey"), "", "a co-operative survey"),
         (("at https://a.example/very-", "long-path.html now"), "", "at https://a.example/very-long-path.html now"),
         (("see https://example.org/", "owls.html today"), "", "see https://example.org/owls.html today"),
+        (("see https://example.org", "for more"), "", "see https://example.org for more"),
         (("a dash -", "and more"), "", "a dash - and more"),
         (("lines are", "joined with a space"), "", "lines are joined with a space"),
     ],
