@@ -13,6 +13,7 @@ import html
 import logging
 import math
 import multiprocessing
+import os
 import re
 import resource
 import signal
@@ -149,12 +150,13 @@ def read_in_child(
 # How a child out of address space ends when Python cannot even raise MemoryError: C code (CPython's own,
 # lxml's) dereferences the NULL of a failed malloc. Measured: a 120,000-character page under a 4 MB bound.
 OUT_OF_MEMORY_SIGNALS = frozenset({-signal.SIGSEGV, -signal.SIGBUS, -signal.SIGABRT})
+OUT_OF_MEMORY_EXIT = 86  # the child's exit status when it caught MemoryError
 
 
 def _died(exitcode: int | None) -> TextModeError:
     if exitcode == -signal.SIGXCPU:
         return PdfTooComplex("reading the PDF took more CPU time than text-mode gives one PDF")
-    if exitcode in OUT_OF_MEMORY_SIGNALS:
+    if exitcode in OUT_OF_MEMORY_SIGNALS or exitcode == OUT_OF_MEMORY_EXIT:
         return PdfTooComplex("reading the PDF needed more memory than text-mode gives one PDF")
     log.warning("the PDF reader ended with exit code %s", exitcode)
     return PdfError("the PDF reader stopped on this file")
@@ -181,7 +183,8 @@ def _child(
     except TextModeError as error:
         sender.send(("error", error))
     except MemoryError:
-        sender.send(("error", PdfTooComplex("reading the PDF needed more memory than text-mode gives one PDF")))
+        # Nothing more can be allocated, not even the answer (Python 3.13 fails to pickle one): the exit status says it.
+        os._exit(OUT_OF_MEMORY_EXIT)
     except RecursionError:
         sender.send(("error", PdfError("the PDF's objects are nested too deeply to read")))
     except Exception as error:  # pdfminer on a damaged file raises anything: the file is at fault, not this code
