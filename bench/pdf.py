@@ -20,9 +20,12 @@ from __future__ import annotations
 import argparse
 import html
 import io
+import json
 import logging
 import multiprocessing
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -233,26 +236,37 @@ def samples_report() -> str:
     return "\n".join(lines)
 
 
-def child_overhead(pdfs: list[Pdf], runs: int = 15) -> str:
-    """What reading in a child process (app/pdf.py) adds to reading in this one, per PDF."""
-    from app.pdf import read_in_child
-    from app.pdf_layout import read
+# Run as `python -c`: multiprocessing's children re-import a main module started as a file or as `-m pkg.mod`
+# (bench.pdf and all it imports, some 200 ms a child), which the service's `python -m app` (app.__main__) is not.
+OVERHEAD = """
+import json, statistics, sys, time
+from app.pdf import read_in_child
+from app.pdf_layout import read
 
-    small = [pdf for pdf in pdfs if pdf.layout == "one column"][:runs]
-    read_in_child(small[0].data, pages=None, max_pages=300, max_bytes=5 * 2**20, timeout=30)  # starts the server
-    child, alone = [], []
-    for pdf in small:
-        start = time.perf_counter()
-        read_in_child(pdf.data, pages=None, max_pages=300, max_bytes=5 * 2**20, timeout=30)
-        child.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        read(pdf.data, max_pages=300, max_bytes=5 * 2**20)
-        alone.append((time.perf_counter() - start) * 1000)
-    overheads = [c - a for c, a in zip(child, alone, strict=True)]
+datas = [open(path, "rb").read() for path in sys.argv[1:]]
+read_in_child(datas[0], pages=None, max_pages=300, max_bytes=5 << 20, timeout=60)  # starts the server
+child, alone = [], []
+for data in datas:
+    start = time.perf_counter()
+    read_in_child(data, pages=None, max_pages=300, max_bytes=5 << 20, timeout=60)
+    child.append((time.perf_counter() - start) * 1000)
+    start = time.perf_counter()
+    read(data, max_pages=300, max_bytes=5 << 20)
+    alone.append((time.perf_counter() - start) * 1000)
+overhead = [c - a for c, a in zip(child, alone)]
+print(json.dumps([statistics.median(child), statistics.median(alone), statistics.median(overhead)]))
+"""
+
+
+def child_overhead(pdfs: list[Pdf], runs: int = 15) -> str:
+    """What reading in a child process (app/pdf.py) adds to reading in this one, per PDF (wall clock)."""
+    paths = [str(_cached(pdf.case, pdf.layout)) for pdf in pdfs if pdf.layout == "one column"][:runs]
+    command = [sys.executable, "-c", OVERHEAD, *paths]
+    answer = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=600)
+    child, alone, overhead = json.loads(answer.stdout)
     return (
-        f"Child process, {len(small)} PDFs: median {statistics.median(child):.0f} ms in a child against "
-        f"{statistics.median(alone):.0f} ms in process; overhead per PDF median {statistics.median(overheads):.0f} ms "
-        f"(wall clock, this machine's load included)."
+        f"Child process, {len(paths)} PDFs: median {child:.0f} ms in a child against {alone:.0f} ms in process;"
+        f" overhead per PDF median {overhead:.0f} ms (wall clock, this machine's load included)."
     )
 
 
