@@ -43,7 +43,7 @@ LAPARAMS = LAParams(boxes_flow=None, detect_vertical=True, all_texts=True)
 # Text PDFs decode to 3 to 9 times their size (content streams, fonts, CMaps; measured on Chromium's and
 # the sample files): a file of up to max_bytes may decode to this many times max_bytes, and no more.
 DECODED_PER_BYTE = 10
-CHUNK = 64 * 1024
+CHUNK = 64 * 1024  # what a Flate stream is inflated by while it is measured
 # Lines this close to the top or bottom edge (a share of the page's height) may be running headers or footers:
 # LaTeX sets its page numbers 12% of the height from the bottom edge.
 MARGIN_BAND = 0.15
@@ -112,7 +112,7 @@ def read(data: bytes, *, first: int = 1, last: int | None = None, max_pages: int
     resources = PDFResourceManager(caching=True)
     device = PDFPageAggregator(resources, laparams=LAPARAMS)
     interpreter = PDFPageInterpreter(resources, device)
-    last = first + max_pages - 1 if last is None else last
+    last = first + max_pages - 1 if last is None else min(last, first + max_pages - 1)
     pages: list[PageText] = []
     count = 0
     for count, page in enumerate(PDFPage.create_pages(document), start=1):
