@@ -126,6 +126,20 @@ def test_two_columns_are_read_column_by_column() -> None:
     ]
 
 
+def test_a_first_line_indent_starts_a_paragraph_where_no_space_parts_them() -> None:
+    texts = [
+        Text(90, 700, "Typeset text often marks a paragraph"),
+        Text(72, 686, "with an indent and no space above it."),
+        Text(90, 672, "The next one starts like this, and"),
+        Text(72, 658, "goes on under the margin."),
+    ]
+    reading = read(make_pdf([Page(texts)]), max_pages=10, max_bytes=1 << 20)
+    assert ["".join(run.text for run in block.runs) for block in reading.blocks] == [
+        "Typeset text often marks a paragraph with an indent and no space above it.",
+        "The next one starts like this, and goes on under the margin.",
+    ]
+
+
 def test_running_headers_footers_and_page_numbers_are_removed() -> None:
     bodies = ["Owls hunt at night.", "Barn owls nest in barns.", "Little owls hunt by day."]
     pages = [
