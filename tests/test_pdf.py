@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
+import zlib
 
 import pytest
 import requests
@@ -352,6 +353,18 @@ def image_only() -> bytes:
     return document.write(root=document.add(f"<< /Type /Catalog /Pages {tree} 0 R >>"))
 
 
+def huge_xref_stream() -> bytes:
+    """A cross-reference stream that claims two billion objects, of which it holds three."""
+    head = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    head += b"2 0 obj\n<< /Type /Pages /Kids [] >>\nendobj\n"
+    entries = zlib.compress(b"\x01\x00\x00\x00\x09\x00" * 3)
+    xref = (
+        b"3 0 obj\n<< /Type /XRef /Size 2000000000 /Index [0 2000000000] /W [1 4 1] /Root 1 0 R"
+        b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(entries)
+    )
+    return head + xref + entries + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % len(head)
+
+
 def actions_and_attachments() -> bytes:
     """A page of text with JavaScript to run on opening, a launch action, a form and an embedded file."""
     launch = " /Annots [<< /Subtype /Link /Rect [72 690 300 712] /A << /S /Launch /F (calc.exe) >> >>]"
@@ -376,6 +389,7 @@ HOSTILE = [
     ("400,000 text objects", lambda: make_pdf([Page(raw_content=TEXT_OBJECTS)], compress=True), PDF, 422,
      "too_complex"),
     ("a scan", image_only, PDF, 422, "no_text"),
+    ("an xref stream of two billion entries", huge_xref_stream, PDF, 422, "too_complex"),
     ("arrays nested 20,000 deep", lambda: make_pdf([Page(raw_content=NESTED)]), PDF, 200, "after the nesting"),
 ]  # fmt: skip
 
