@@ -37,6 +37,7 @@ from app.errors import (
     UpstreamStatus,
     UpstreamTimeout,
 )
+from app.pdf import PDF_SIGNATURE, PDF_TYPES
 from app.settings import DEFAULT_PORTS
 
 log = logging.getLogger("text_mode.fetch")
@@ -49,8 +50,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
 XML_TYPES = frozenset({"text/xml", "application/xml"})
-PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
-PDF_SIGNATURE = b"%PDF-"
 # What urllib3 decodes here, each with a bound on the decoded size (gzip and deflate by zlib, br by brotli).
 CONTENT_CODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate", "br"})
 CHUNK = 64 * 1024

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("text_mode.pdf")
 
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+PDF_SIGNATURE = b"%PDF-"  # a PDF's first bytes (ISO 32000-1, 7.5.2), though readers allow junk before it
 # The forkserver imports these once; every child forked from it starts with pdfminer loaded.
 PRELOAD = ["app.pdf_layout"]
 # Address space a child may add to what it has when forked: the PDFs of the benchmark peak under 60 MB of

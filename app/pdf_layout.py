@@ -35,7 +35,7 @@ from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
 from pdfminer.utils import decode_text
 
 from app.errors import BadRequest, EncryptedPdf, NoTextLayer, PdfError, PdfTooLarge
-from app.pdf import Block, Reading, Run
+from app.pdf import PDF_SIGNATURE, Block, Reading, Run
 
 # pdfminer's defaults, except: no hierarchical grouping of boxes (boxes_flow=None), which is quadratic in the
 # boxes of a page and orders columns worse than the cut below; vertical writing detected (CJK).
@@ -102,7 +102,7 @@ class PageText:
 
 def read(data: bytes, *, first: int = 1, last: int | None = None, max_pages: int, max_bytes: int) -> Reading:
     """Read pages first to last (1-based; all by default, at most max_pages) of the PDF in data."""
-    if b"%PDF-" not in data[:1024]:
+    if PDF_SIGNATURE not in data[:1024]:
         raise PdfError("the file is not a PDF (it does not start with %PDF-)")
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)), password="")
