@@ -417,21 +417,20 @@ def article_blocks(pages: list[PageText]) -> list[Block]:
     body = _body_size(lines)
     vocabulary = Counter(word.lower() for line in lines for word in WORD_RE.findall(line.text))
     heading_sizes = sorted({round(line.size) for line in lines if line.size >= body * 1.2}, reverse=True)[:4]
-    blocks: list[Block] = []
+    blocks: list[tuple[str, list[Run]]] = []  # each block's kind and runs, appended to in place
     previous: tuple[str, Line, float] | None = None  # the block being written: its kind, last line, first line's x0
     for page in pages:
         for line in merged_fragments(reading_order(page.lines, gap=body)):
             kind = _kind(line, body, heading_sizes)
-            if _starts_block(kind, line, previous) or not blocks:
-                text = line.text.strip()
-                if kind == "li" and text[:1] in BULLETS:
+            if previous is None or _starts_block(kind, line, previous):
+                if kind == "li" and line.text.strip()[:1] in BULLETS:
                     line = replace(line, runs=_strip_start(line.runs, 1))
-                blocks.append(Block(kind, _trimmed(line.runs)))
+                blocks.append((kind, list(_trimmed(line.runs))))
                 previous = (kind, line, line.x0)
             else:
-                blocks[-1] = Block(blocks[-1].kind, _joined(blocks[-1].runs, line, vocabulary, blocks[-1].kind))
-                previous = (previous[0], line, previous[2]) if previous else None
-    return [block for block in blocks if "".join(run.text for run in block.runs).strip()]
+                _join(blocks[-1][1], previous[1], line, vocabulary, previous[0])
+                previous = (previous[0], line, previous[2])
+    return [Block(kind, tuple(runs)) for kind, runs in blocks if "".join(run.text for run in runs).strip()]
 
 
 def _body_size(lines: list[Line]) -> float:
@@ -477,30 +476,39 @@ def _starts_block(kind: str, line: Line, previous: tuple[str, Line, float] | Non
     return kind == "p" and line.x0 - before.x0 > line.size
 
 
-def _joined(runs: tuple[Run, ...], line: Line, vocabulary: Counter[str], kind: str) -> tuple[Run, ...]:
-    """The block's runs with the next line joined on: a space, nothing (CJK, URLs), or a hyphen undone."""
+def _join(runs: list[Run], before: Line, line: Line, vocabulary: Counter[str], kind: str) -> None:
+    """Join line onto the block's runs, whose last line is before: a space, nothing (CJK, URLs), or a hyphen undone.
+
+    Only the last run and the line before are looked at, so a paragraph of any length is joined in linear time.
+    """
     if kind == "pre":
-        return (*runs, Run("\n"), *line.runs)
-    head = "".join(run.text for run in runs).rstrip()
-    runs = _trimmed(runs)
-    tail = line.text.lstrip()
+        runs.extend((Run("\n"), *line.runs))
+        return
+    while runs and not runs[-1].text.rstrip():
+        runs.pop()
+    if runs:
+        runs[-1] = replace(runs[-1], text=runs[-1].text.rstrip())
+    head, tail = before.text.rstrip(), line.text.lstrip()
     following = _trimmed(line.runs)
-    if not head or not tail:
-        return (*runs, *following)
-    if head.endswith("\u00ad"):  # a soft hyphen: where the word was broken, never part of it
-        return (*_strip_end(runs, 1), *following)
+    if not runs or not head or not tail:
+        runs.extend(following)
+        return
     last_word = head.split()[-1]
-    if URL_TAIL_RE.search(last_word) and last_word[-1] in URL_BREAKS:  # a URL broken across lines: hyphen kept
-        return (*runs, *following)
-    if head[-1] in "-\u2010" and len(head) > 1 and head[-2].isalpha() and tail[:1].islower():
-        before = WORD_RE.findall(last_word)
-        after = WORD_RE.findall(tail)
-        if before and after and vocabulary[(before[-1] + after[0]).lower()] > 0:
-            return (*_strip_end(runs, 1), *following)
-        return (*runs, *following)
-    if CJK_RE.match(head[-1]) and CJK_RE.match(tail[0]):
-        return (*runs, *following)
-    return (*runs, Run(" "), *following)
+    if head.endswith("\u00ad"):  # a soft hyphen: where the word was broken, never part of it
+        _drop_last_character(runs)
+    elif URL_TAIL_RE.search(last_word) and last_word[-1] in URL_BREAKS:
+        pass  # a URL broken across lines: joined as it is, hyphen kept
+    elif head[-1] in "-\u2010" and len(head) > 1 and head[-2].isalpha() and tail[:1].islower():
+        start, end = WORD_RE.findall(last_word), WORD_RE.findall(tail)
+        if start and end and vocabulary[(start[-1] + end[0]).lower()] > 0:
+            _drop_last_character(runs)
+    elif not (CJK_RE.match(head[-1]) and CJK_RE.match(tail[0])):
+        runs.append(Run(" "))
+    runs.extend(following)
+
+
+def _drop_last_character(runs: list[Run]) -> None:
+    runs[-1] = replace(runs[-1], text=runs[-1].text[:-1])
 
 
 def _trimmed(runs: tuple[Run, ...]) -> tuple[Run, ...]:
@@ -511,11 +519,6 @@ def _trimmed(runs: tuple[Run, ...]) -> tuple[Run, ...]:
     items[0] = replace(items[0], text=items[0].text.lstrip())
     items[-1] = replace(items[-1], text=items[-1].text.rstrip())
     return tuple(run for run in items if run.text)
-
-
-def _strip_end(runs: tuple[Run, ...], count: int) -> tuple[Run, ...]:
-    last = runs[-1]
-    return (*runs[:-1], replace(last, text=last.text[:-count]))
 
 
 def _strip_start(runs: tuple[Run, ...], count: int) -> tuple[Run, ...]:
