@@ -7,6 +7,7 @@ the child's limits are what bound it.
 from __future__ import annotations
 
 import io
+import math
 import re
 import zlib
 from collections import Counter
@@ -359,22 +360,29 @@ def _running_key(text: str) -> str:
 
 def reading_order(lines: list[Line], *, gap: float, depth: int = 0) -> list[Line]:
     """Lines in reading order by recursive cuts: at a vertical gap that runs the region's whole height (columns,
-    left to right), else at its widest horizontal gap (top to bottom); vertical writing right to left."""
+    left to right), else at its widest horizontal gaps (top to bottom); vertical writing right to left.
+
+    Every gap as wide as the widest is cut at once, so evenly spaced lines take one step, not one each.
+    """
     if len(lines) <= 1:
         return lines
-    if len(lines) > 3000 or depth > 200:  # thousands of scattered fragments: top to bottom is all there is to say
+    if len(lines) > 3000 or depth > 50:  # thousands of scattered fragments: top to bottom is all there is to say
         return sorted(lines, key=lambda line: (-round(line.y1), line.x0))
     vertical = sum(line.vertical for line in lines) > len(lines) / 2
-    cut_x = None if vertical else _widest_gap([(line.x0, line.x1) for line in lines], minimum=gap)
-    if cut_x is not None:
-        left = [line for line in lines if line.x1 <= cut_x]
-        right = [line for line in lines if line.x1 > cut_x]
-        return reading_order(left, gap=gap, depth=depth + 1) + reading_order(right, gap=gap, depth=depth + 1)
-    cut_y = _widest_gap([(line.y0, line.y1) for line in lines], minimum=0.0)
-    if cut_y is not None:
-        top = [line for line in lines if line.y0 >= cut_y]
-        bottom = [line for line in lines if line.y0 < cut_y]
-        return reading_order(top, gap=gap, depth=depth + 1) + reading_order(bottom, gap=gap, depth=depth + 1)
+    cuts = [] if vertical else _widest_gaps([(line.x0, line.x1) for line in lines], minimum=gap)
+    if cuts:  # columns, left to right
+        return [
+            ordered
+            for low, high in zip([-math.inf, *cuts], [*cuts, math.inf], strict=True)
+            for ordered in reading_order([line for line in lines if low < line.x1 <= high], gap=gap, depth=depth + 1)
+        ]
+    cuts = _widest_gaps([(line.y0, line.y1) for line in lines], minimum=0.0)
+    if cuts:  # strips, top to bottom
+        return [
+            ordered
+            for low, high in reversed(list(zip([-math.inf, *cuts], [*cuts, math.inf], strict=True)))
+            for ordered in reading_order([line for line in lines if low <= line.y0 < high], gap=gap, depth=depth + 1)
+        ]
     if vertical:
         return sorted(lines, key=lambda line: (-line.x1, -line.y1))
     return sorted(lines, key=lambda line: line.x0)
@@ -399,16 +407,19 @@ def merged_fragments(lines: list[Line]) -> list[Line]:
     return merged
 
 
-def _widest_gap(spans: list[tuple[float, float]], *, minimum: float) -> float | None:
-    """The middle of the widest empty stretch between the spans (wider than minimum), or None."""
+def _widest_gaps(spans: list[tuple[float, float]], *, minimum: float) -> list[float]:
+    """The middles of the widest empty stretches between the spans (wider than minimum; ties within 1 pt), in order."""
     ordered = sorted(spans)
-    best: tuple[float, float] | None = None
+    gaps: list[tuple[float, float]] = []
     reach = ordered[0][1]
     for start, end in ordered[1:]:
-        if start - reach > minimum and (best is None or start - reach > best[1] - best[0]):
-            best = (reach, start)
+        if start - reach > minimum:
+            gaps.append((reach, start))
         reach = max(reach, end)
-    return None if best is None else (best[0] + best[1]) / 2
+    if not gaps:
+        return []
+    widest = max(high - low for low, high in gaps)
+    return [(low + high) / 2 for low, high in gaps if high - low >= widest - 1.0]
 
 
 def article_blocks(pages: list[PageText]) -> list[Block]:
