@@ -220,10 +220,14 @@ def decoded_size(stream: PDFStream, limit: int) -> int:
         return len(raw)
     inflater = zlib.decompressobj()
     size = 0
+    pending = raw
     try:
-        size += len(inflater.decompress(raw, CHUNK))
-        while inflater.unconsumed_tail and size <= limit:
-            size += len(inflater.decompress(inflater.unconsumed_tail, CHUNK))
+        while size <= limit and not inflater.eof:
+            inflated = len(inflater.decompress(pending, CHUNK))
+            pending = inflater.unconsumed_tail
+            if not inflated and not pending:
+                break  # the stream ends before its end: nothing more comes out
+            size += inflated
     except zlib.error:
         pass  # pdfminer reads what it can of a damaged stream; what was inflated so far is what counts
     return size
