@@ -11,13 +11,24 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from pdfminer.pdftypes import PDFStream
+from pdfminer.psparser import LIT
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from app import create_app
 from app.errors import BadRequest, PdfTooComplex, PdfTooLarge
 from app.pdf import PageRange, Run, article_of, parse_page_range, read_in_child
-from app.pdf_layout import PAGE_NUMBER_RE, Line, PageText, article_blocks, is_real_title, pdf_date, read
+from app.pdf_layout import (
+    PAGE_NUMBER_RE,
+    Line,
+    PageText,
+    article_blocks,
+    decoded_size,
+    is_real_title,
+    pdf_date,
+    read,
+)
 from tests.conftest import ROOT, Service
 from tests.pdfs import Document, Page, Text, make_pdf, owls_pdf, paragraph, stream
 
@@ -462,6 +473,16 @@ def test_the_child_reads_what_the_process_would() -> None:
     data = owls_pdf()
     in_child = read_in_child(data, pages=None, max_pages=10, max_bytes=1 << 20, timeout=10)
     assert in_child == read(data, max_pages=10, max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("data", "limit", "size"),
+    [(zlib.compress(b" " * 100_000), 10**9, 100_000), (zlib.compress(b" " * 3_000_000), 50_000, 65_536),
+     (zlib.compress(b"x" * 100_000)[:-20], 10**9, 85_400), (b"not flate at all", 10**9, 0)],
+    ids=["whole", "stopped past the limit", "cut short", "damaged"],
+)  # fmt: skip
+def test_a_flate_stream_is_measured_in_bounded_steps(data: bytes, limit: int, size: int) -> None:
+    assert decoded_size(PDFStream({"Filter": LIT("FlateDecode")}, data), limit) == size
 
 
 @pytest.mark.parametrize(
