@@ -271,7 +271,8 @@ def child_overhead(pdfs: list[Pdf], runs: int = 15) -> str:
 
 
 def scaling(cases: list[Case]) -> str:
-    """ms per page for one text printed at about 1, 10 and 40 pages' length: the time grows with the pages."""
+    """Time for one text printed at about 1, 10 and 40 pages' length, per page and per 1,000 words (longer
+    documents fill their pages fuller, so the words are the fairer measure)."""
     from playwright.sync_api import sync_playwright
 
     words = " ".join(case.truth for case in cases if case.truth.strip()).split()
@@ -285,8 +286,11 @@ def scaling(cases: list[Case]) -> str:
             page.set_content(truth_page(replace(cases[0], truth=text), "one column"))
             data = page.pdf(format="A4")
             start = time.process_time()
-            _text, pages = text_mode_text(data)
-            rows.append(f"{pages} pages: {(time.process_time() - start) * 1000 / pages:.1f} ms/page")
+            text, pages = text_mode_text(data)
+            ms = (time.process_time() - start) * 1000
+            words = len(text.split())
+            per_word = ms * 1000 / words
+            rows.append(f"{pages} pages, {words:,} words: {ms / pages:.0f} ms/page, {per_word:.0f} ms per 1,000 words")
         browser.close()
     return "Scaling, text-mode in process (CPU time): " + "; ".join(rows)
 
