@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     ansi.add_argument("--no-ansi", dest="ansi", action="store_false", help="never any terminal styling")
     flags.add_argument("--selector", default="", help="CSS selectors: the article is what they match")
     flags.add_argument("--remove", default="", help="CSS selectors of what to remove first")
+    flags.add_argument("--pages", default="", help="a PDF's pages: 3 or 3-7")
     flags.add_argument("--timeout", default="", help="seconds to wait for the site (at most TEXT_MODE_FETCH_TIMEOUT)")
     flags.add_argument("--base-url", default="", help="the address a file or stdin came from, for its links")
     flags.add_argument("--allow-private", action="store_true", help="also fetch private and loopback addresses")
@@ -90,6 +92,7 @@ def main(argv: list[str], *, stdin: IO[bytes] | None = None, stdout: IO[str] | N
         "selector": args.selector,
         "remove": args.remove,
         "timeout": args.timeout,
+        "pages": args.pages,
     }
     try:
         options = options_from(args.source, params, default_format=lambda: "text")
@@ -128,7 +131,22 @@ def _article(
         text, charset = decode(data, header_charset=None, is_html=True)
         page = Page(url, url, 200, "text/html", charset, text, True, 0.0)
     else:
-        page = fetch(source, policy=policy_for(config, options, allow_private=allow_private))
+        policy = policy_for(config, options, allow_private=allow_private)
+        deadline = time.monotonic() + policy.timeout  # a PDF is read by the fetch's deadline too
+        page = fetch(source, policy=policy)
+        if page.pdf is not None:
+            from app.pdf import parse_page_range, read_pdf
+
+            max_pages = int(config["PDF_MAX_PAGES"])
+            return read_pdf(
+                page.pdf,
+                url=page.url,
+                final_url=page.final_url,
+                pages=parse_page_range(options.pages, max_pages=max_pages),
+                max_pages=max_pages,
+                max_bytes=policy.max_bytes,
+                timeout=deadline - time.monotonic(),
+            )
     return extract(page, keep=options.keep_selector, remove=options.remove_selector)
 
 

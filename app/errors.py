@@ -124,3 +124,35 @@ class NoMatch(ExtractError):
     code = "selector_matched_nothing"
     title = "Nothing matched the selector"
     hint = "Check the selector against the page's HTML; it is matched before any script runs."
+
+
+class PdfError(ExtractError):
+    """Root of the errors raised while reading a PDF: its text cannot be had, and why."""
+
+    code = "bad_pdf"
+    title = "The PDF cannot be read"
+    hint = "The file is damaged or not a PDF; open it in a PDF viewer to check."
+
+
+class EncryptedPdf(PdfError):
+    code = "encrypted"
+    title = "The PDF is password-protected"
+    hint = "text-mode does not ask for passwords; open the PDF in a viewer that can."
+
+
+class NoTextLayer(PdfError):
+    code = "no_text"
+    title = "The PDF has no text"
+    hint = "Its pages are pictures (a scan): reading them needs character recognition, which text-mode does not do."
+
+
+class PdfTooLarge(PdfError):
+    code = "too_large"
+    title = "The PDF is too large"
+    hint = "text-mode reads PDFs up to a size limit; ask for fewer pages with ?pages=1-20."
+
+
+class PdfTooComplex(PdfError):
+    code = "too_complex"
+    title = "The PDF is too complex"
+    hint = "Reading it took more time or memory than text-mode gives one PDF; try fewer pages with ?pages=1-20."

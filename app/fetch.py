@@ -41,6 +41,7 @@ from app.errors import (
     UpstreamStatus,
     UpstreamTimeout,
 )
+from app.pdf import PDF_SIGNATURE, PDF_TYPES
 from app.settings import DEFAULT_MAX_BYTES, DEFAULT_PORTS
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched page, decoded to text."""
+    """A fetched page, decoded to text; a PDF's bytes as they came (app/pdf.py reads them), its text empty."""
 
     url: str
     final_url: str
@@ -139,6 +140,7 @@ class Page:
     text: str
     is_html: bool
     elapsed_ms: float
+    pdf: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -637,6 +639,9 @@ def _read_page(
     body = _read_body(_pieces(response, codings), policy=policy, watchdog=watchdog, sniff=not mime)
     if not mime:
         mime = _sniff(body)
+    if mime in PDF_TYPES:
+        elapsed_ms = (time.monotonic() - start) * 1000
+        return Page(url, final_url, status, mime, "", "", False, elapsed_ms, pdf=body)
     text, charset = decode(body, header_charset=header_charset, is_html=mime not in TEXT_TYPES)
     return Page(
         url=url,
@@ -683,8 +688,8 @@ def _pieces(response: requests.Response, codings: list[str]) -> Iterator[bytes]:
 
 
 def _readable_type(mime: str) -> bool:
-    """HTML, plain text and XML documents; never images (image/svg+xml included), audio, video or files."""
-    if mime in HTML_TYPES or mime in TEXT_TYPES or mime in XML_TYPES:
+    """HTML, plain text, XML documents and PDFs; never images (image/svg+xml included), audio, video or files."""
+    if mime in HTML_TYPES or mime in TEXT_TYPES or mime in XML_TYPES or mime in PDF_TYPES:
         return True
     return mime.startswith(("application/", "text/")) and mime.endswith("+xml")
 
@@ -701,7 +706,6 @@ def _content_type(header: str) -> tuple[str, str | None]:
 
 # Signatures of files that are not pages, for answers without a Content-Type (WHATWG MIME Sniffing).
 BINARY_SIGNATURES = (
-    b"%PDF-",
     b"\x89PNG",
     b"GIF8",
     b"\xff\xd8\xff",
@@ -718,7 +722,9 @@ BINARY_SIGNATURES = (
 
 
 def _sniff(body: bytes) -> str:
-    """The type of a body sent without a Content-Type: HTML, text, or UnsupportedContent for a file."""
+    """The type of a body sent without a Content-Type: HTML, text, PDF, or UnsupportedContent for another file."""
+    if body.startswith(PDF_SIGNATURE):
+        return "application/pdf"
     if body.startswith(BINARY_SIGNATURES) or b"\x00" in body[:4096]:
         raise UnsupportedContent("the page is a binary file, not HTML or text")
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()

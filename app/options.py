@@ -34,6 +34,7 @@ class Options:
     ansi: bool = False
     selector: str = ""
     remove: str = ""
+    pages: str = ""  # a PDF's page range as asked for ("3-7"), checked by app.pdf.parse_page_range
     fresh: bool = field(default=False, repr=False)
     timeout: float | None = field(default=None, repr=False)
     keep_selector: Selector | None = field(default=None, repr=False, compare=False)
@@ -71,6 +72,7 @@ def options_from(target: str | None, params: Mapping[str, str], *, default_forma
         ansi=switches["ansi"],
         selector=selectors["selector"].css if selectors["selector"] else "",
         remove=selectors["remove"].css if selectors["remove"] else "",
+        pages=params.get("pages", "").strip(),
         fresh=_switch(params, "nocache"),
         timeout=_timeout(params.get("timeout", "")),
         keep_selector=selectors["selector"],

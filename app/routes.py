@@ -250,6 +250,10 @@ def service(target: str | None = None) -> Response:
     cache: ResultCache = current_app.extensions["text_mode_cache"]
     policy = _policy(options)
     timings = g.server_timing = Timings()
+    from app.pdf import parse_page_range, read_pdf
+
+    max_pages = current_app.config["PDF_MAX_PAGES"]
+    page_range = parse_page_range(options.pages, max_pages=max_pages)
 
     lxml_turn: threading.Lock = current_app.extensions["text_mode_lxml_turn"]
 
@@ -257,8 +261,20 @@ def service(target: str | None = None) -> Response:
         from app.extract import extract
         from app.fetch import fetch
 
+        deadline = time.monotonic() + policy.timeout  # a PDF is read by the fetch's deadline too
         with timings.stage("fetch"):
             page = fetch(options.url, policy=policy)
+        if page.pdf is not None:  # read in a child process of its own: no turn to wait for
+            with timings.stage("extract"):
+                return read_pdf(
+                    page.pdf,
+                    url=page.url,
+                    final_url=page.final_url,
+                    pages=page_range,
+                    max_pages=max_pages,
+                    max_bytes=policy.max_bytes,
+                    timeout=deadline - time.monotonic(),
+                )
         with _turn(lxml_turn, timings), timings.stage("extract"):
             return extract(page, keep=options.keep_selector, remove=options.remove_selector)
 
@@ -273,7 +289,9 @@ def service(target: str | None = None) -> Response:
         final_url=lambda article: str(article.final_url),
         render=render,
         timings=timings,
-        loads_as=repr((options.selector, options.remove)) if options.selector or options.remove else "",
+        loads_as=repr((options.selector, options.remove, options.pages))
+        if options.selector or options.remove or options.pages
+        else "",
         fresh=options.fresh,
     )
     return _cacheable(answer, options, ttl=cache.ttl, now=cache.clock())

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE": "memory",
     "CACHE_TTL": 600.0,
     "CACHE_MAX_BYTES": 64 * 1024 * 1024,
+    "PDF_MAX_PAGES": 300,
 }
 
 
@@ -56,6 +57,13 @@ def _byte_count(value: str) -> int:
     count = int(value)
     if not 1024 <= count <= 1024**3:
         raise ValueError("must be a whole number of bytes between 1024 and 1073741824")
+    return count
+
+
+def _page_count(value: str) -> int:
+    count = int(value)
+    if not 1 <= count <= 10_000:
+        raise ValueError("must be a whole number of pages between 1 and 10000")
     return count
 
 
@@ -95,6 +103,7 @@ PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TEXT_MODE_CACHE": ("CACHE", parse_cache_setting),
     "TEXT_MODE_CACHE_TTL": ("CACHE_TTL", parse_ttl),
     "TEXT_MODE_CACHE_MAX_BYTES": ("CACHE_MAX_BYTES", _byte_count),
+    "TEXT_MODE_PDF_MAX_PAGES": ("PDF_MAX_PAGES", _page_count),
 }
 
 

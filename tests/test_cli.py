@@ -160,3 +160,12 @@ def test_html_from_stdin_without_an_address_has_no_address_line(article_file: Pa
     assert text.stdout.startswith("Owls at night\n=============\nAda Owl · Bird News\n\n")
     assert markdown.stdout.startswith("# Owls at night\n\n*Ada Owl · Bird News*\n\n")
     assert "<>" not in markdown.stdout
+
+
+def test_a_pdf_from_the_web_is_printed_too(httpserver: HTTPServer) -> None:
+    from tests.pdfs import owls_pdf
+
+    httpserver.expect_request("/owls.pdf").respond_with_data(owls_pdf(), content_type="application/pdf")
+    result = run(httpserver.url_for("/owls.pdf"), "--allow-private", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "PDF" in json.loads(result.stdout)["site_name"]

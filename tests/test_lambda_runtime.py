@@ -15,6 +15,7 @@ from werkzeug import Response
 from app import create_app
 from app.lambda_handler import make_handler
 from tests.lambda_runtime import EVENT_NAMES, LambdaProcess, RuntimeAPI, event_for, load_event
+from tests.pdfs import owls_pdf
 from tests.samples import OWLS as ARTICLE
 from tests.test_lambda_handler import FIXTURE_ANSWERS, lambda_context, steady
 
@@ -90,6 +91,17 @@ def test_an_article_from_a_loopback_origin(
     assert answer["body"].startswith("Owls at night\n=============\n")
     assert "The first paragraph is about owls" in answer["body"]
     assert "Subscribe now" not in answer["body"]
+
+
+def test_a_pdf_is_read_in_its_child_process_under_the_lambda_runtime(
+    runtime: RuntimeAPI, function: LambdaProcess, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/owls.pdf").respond_with_data(owls_pdf(), content_type="application/pdf")
+    query = "width=0&url=" + httpserver.url_for("/owls.pdf")
+    event = event_for("http-api-v2_stage-default", path="/default/text-mode", query=query, headers={"Accept": "*/*"})
+    answer = runtime.invoke(event, process=function).body
+    assert answer["statusCode"] == 200
+    assert "the information it gathers comes from both ears at once" in answer["body"]
 
 
 def test_log_lines_are_json_with_the_lambda_request_id(runtime: RuntimeAPI, function: LambdaProcess) -> None:

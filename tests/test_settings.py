@@ -48,6 +48,9 @@ from app.settings import ConfigError, settings_from_env
         ("TEXT_MODE_USER_AGENT", "text-mode\x1b[2J"),
         ("TEXT_MODE_USER_AGENT", "text-mode\tbot"),
         ("TEXT_MODE_USER_AGENT", "text-mode 鳥"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "0"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "all"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "100000"),
     ],
 )
 def test_a_bad_setting_fails_naming_the_variable_and_its_value(variable: str, value: str) -> None:
@@ -98,6 +101,7 @@ def test_the_message_says_what_is_wrong_when_it_can(variable: str, value: str, m
         ("TEXT_MODE_USER_AGENT", "probe/2.0 (+https://example.org/bot; contact@example.org)", "USER_AGENT",
          "probe/2.0 (+https://example.org/bot; contact@example.org)"),
         ("TEXT_MODE_USER_AGENT", "  probe/2.0  ", "USER_AGENT", "probe/2.0"),
+        ("TEXT_MODE_PDF_MAX_PAGES", "50", "PDF_MAX_PAGES", 50),
     ],
 )  # fmt: skip
 def test_a_good_setting_is_parsed(variable: str, value: str, key: str, parsed: object) -> None:

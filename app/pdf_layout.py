@@ -1,0 +1,631 @@
+"""Read a PDF's text as an article: pdfminer.six finds the lines, this module their order, paragraphs and headings.
+
+Runs inside the child process app/pdf.py starts: everything here may be slow or fail on a hostile file, and
+the child's limits are what bound it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import lxml.etree
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import (
+    LAParams,
+    LTAnno,
+    LTChar,
+    LTComponent,
+    LTFigure,
+    LTPage,
+    LTTextBox,
+    LTTextLine,
+    LTTextLineVertical,
+)
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
+from pdfminer.utils import decode_text
+
+from app.errors import BadRequest, EncryptedPdf, NoTextLayer, PdfError, PdfTooLarge
+from app.pdf import PDF_SIGNATURE, Block, Reading, Run
+
+# pdfminer's defaults, except: no hierarchical grouping of boxes (boxes_flow=None), which is quadratic in the
+# boxes of a page and orders columns worse than the cut below; vertical writing detected (CJK).
+LAPARAMS = LAParams(boxes_flow=None, detect_vertical=True, all_texts=True)
+# Text PDFs decode to 3 to 9 times their size (content streams, fonts, CMaps; measured on Chromium's and
+# the sample files): a file of up to max_bytes may decode to this many times max_bytes, and no more.
+DECODED_PER_BYTE = 10
+CHUNK = 64 * 1024  # what a Flate stream is inflated by while it is measured
+# Lines this close to the top or bottom edge (a share of the page's height) may be running headers or footers:
+# LaTeX sets its page numbers 12% of the height from the bottom edge.
+MARGIN_BAND = 0.15
+# "3", "- 3 -", "Page 3 of 9", "3/9", "iv" (a Roman numeral to 399, so that "civil" is not one).
+PAGE_NUMBER_RE = re.compile(
+    r"^[-–—\s]*(?:page\s*)?(?:\d+|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))(?:\s*(?:of|/)\s*\d+)?[-–—\s]*$",
+    re.IGNORECASE,
+)
+BULLETS = frozenset("•◦▪▫●○■□‣⁃–-*·")
+BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi|cmbx|\bbd\b", re.IGNORECASE)
+MONO_RE = re.compile(r"mono|courier|consol|cmtt|sftt|typewriter|menlo|inconsolata|code", re.IGNORECASE)
+LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+WORD_RE = re.compile(r"\w+")
+# Where typesetters break a URL (LaTeX's url package: after these, never adding a hyphen).
+URL_BREAKS = frozenset("/-_.?&=#%~")
+URL_TAIL_RE = re.compile(r"(?:https?://|www\.)\S*$", re.IGNORECASE)
+CJK_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+SENTENCE_END = tuple('.!?:;"”’)」。！？')
+# A title in the document's information that names a file or a program, not the document.
+NOT_A_TITLE_RE = re.compile(
+    r"^(?:untitled|title|document\d*|slide \d+|microsoft (?:word|powerpoint) - .*"
+    r"|.*\.(?:docx?|pdf|tex|dvi|indd|pptx?|odt|rtf|qxd|txt))$",
+    re.IGNORECASE,
+)
+XMP_NS = {"dc": "http://purl.org/dc/elements/1.1/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+          "xmp": "http://ns.adobe.com/xap/1.0/"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text as the page shows it: where it is, its type size and face, its runs."""
+
+    runs: tuple[Run, ...]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    bold: bool
+    mono: bool
+    vertical: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(run.text for run in self.runs)
+
+
+@dataclass
+class PageText:
+    """One page's lines of text and its height."""
+
+    number: int
+    height: float
+    lines: list[Line]
+
+
+def read(data: bytes, *, first: int = 1, last: int | None = None, max_pages: int, max_bytes: int) -> Reading:
+    """Read pages first to last (1-based; all by default, at most max_pages) of the PDF in data."""
+    if PDF_SIGNATURE not in data[:1024]:
+        raise PdfError("the file is not a PDF (it does not start with %PDF-)")
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)), password="")
+    except PDFEncryptionError:
+        raise EncryptedPdf("the PDF is password-protected") from None
+    budget = Budget(DECODED_PER_BYTE * max_bytes)
+    resources = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(resources, laparams=LAPARAMS)
+    interpreter = PDFPageInterpreter(resources, device)
+    last = first + max_pages - 1 if last is None else min(last, first + max_pages - 1)
+    pages: list[PageText] = []
+    count = 0
+    for count, page in enumerate(PDFPage.create_pages(document), start=1):
+        if first <= count <= last:
+            budget.charge_page(page)
+            interpreter.process_page(page)
+            pages.append(page_text(device.get_result(), page, number=count))
+    if count == 0:
+        raise PdfError("the PDF has no pages")
+    if first > count:
+        raise BadRequest(f"pages={first}-{last} is past the end: the PDF has {count} pages")
+    title, author, created = document_metadata(document)
+    remove_running_lines(pages)
+    if not any(page.lines for page in pages):
+        raise NoTextLayer("the PDF has no text layer (a scan)")
+    blocks = article_blocks(pages)
+    return Reading(
+        title=title or first_page_title(pages) or "",
+        author=author,
+        created=created,
+        page_count=count,
+        first=first,
+        last=min(last, count),
+        blocks=tuple(blocks),
+    )
+
+
+class Budget:
+    """The decoded bytes a document may spend; each stream is measured before pdfminer decodes it."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.limit = limit
+        self.seen: set[int] = set()
+
+    def charge_page(self, page: PDFPage) -> None:
+        """Charge the page's content streams and those its resources bring (forms, fonts, CMaps), once each."""
+        for stream in page.contents:
+            self._charge(resolve1(stream))
+        self._charge_resources(page.resources, depth=0)
+
+    def _charge_resources(self, resources: Any, *, depth: int) -> None:
+        resources = resolve1(resources)
+        if not isinstance(resources, dict) or depth > 20:  # forms in forms in forms: pdfminer refuses loops itself
+            return
+        for kind in ("XObject", "Font"):
+            entries = resolve1(resources.get(kind))
+            if not isinstance(entries, dict):
+                continue
+            for value in entries.values():
+                for stream in self._streams_of(value):
+                    if stream.get("Subtype") is not None and getattr(stream.get("Subtype"), "name", "") == "Image":
+                        continue  # images are never decoded here
+                    if self._charge(stream):
+                        self._charge_resources(stream.get("Resources"), depth=depth + 1)
+
+    def _streams_of(self, value: Any) -> Iterator[PDFStream]:
+        """The streams an XObject or a font holds: itself, its ToUnicode, font files and descendants' files."""
+        value = resolve1(value)
+        if isinstance(value, PDFStream):
+            yield value
+            return
+        if not isinstance(value, dict):
+            return
+        for key in ("ToUnicode", "Encoding"):
+            stream = resolve1(value.get(key))
+            if isinstance(stream, PDFStream):
+                yield stream
+        descriptor = resolve1(value.get("FontDescriptor"))
+        if isinstance(descriptor, dict):
+            for key in ("FontFile", "FontFile2", "FontFile3"):
+                stream = resolve1(descriptor.get(key))
+                if isinstance(stream, PDFStream):
+                    yield stream
+        descendants = resolve1(value.get("DescendantFonts"))
+        if isinstance(descendants, list):
+            for descendant in descendants[:4]:
+                if resolve1(descendant) is not value:
+                    yield from self._streams_of(descendant)
+
+    def _charge(self, stream: Any) -> bool:
+        """Charge one stream's decoded size; False when it was charged before or is not a stream."""
+        if not isinstance(stream, PDFStream) or id(stream) in self.seen:
+            return False
+        self.seen.add(id(stream))
+        self.left -= decoded_size(stream, self.left + 1)
+        if self.left < 0:
+            raise PdfTooLarge(f"the PDF's content decodes to more than {self.limit:,} bytes")
+        return True
+
+
+def decoded_size(stream: PDFStream, limit: int) -> int:
+    """The stream's size once decoded, counted up to limit: a Flate bomb is stopped at limit bytes.
+
+    Other filters (LZW, run-length) are decoded by pdfminer unmeasured: the child's memory limit stops those.
+    """
+    if stream.data is not None:
+        return len(stream.data)
+    raw = stream.rawdata or b""
+    if stream.decipher and stream.objid is not None and stream.genno is not None:
+        raw = stream.decipher(stream.objid, stream.genno, raw, stream.attrs)
+    filters = stream.get_filters()
+    if not filters or filters[0][0] not in LITERALS_FLATE_DECODE:
+        return len(raw)
+    inflater = zlib.decompressobj()
+    size = 0
+    pending = raw
+    try:
+        while size <= limit and not inflater.eof:
+            inflated = len(inflater.decompress(pending, CHUNK))
+            pending = inflater.unconsumed_tail
+            if not inflated and not pending:
+                break  # the stream ends before its end: nothing more comes out
+            size += inflated
+    except zlib.error:
+        pass  # pdfminer reads what it can of a damaged stream; what was inflated so far is what counts
+    return size
+
+
+def page_text(layout: LTPage, page: PDFPage, *, number: int) -> PageText:
+    """The page's lines of text, with the page's links put on the runs they cover."""
+    links = page_links(page)
+    found = (line_of(element, links) for element in text_lines(layout, area=layout.width * layout.height))
+    return PageText(number=number, height=layout.height, lines=[line for line in found if line is not None])
+
+
+def text_lines(container: Iterable[LTComponent], *, area: float) -> Iterator[LTTextLine]:
+    """The text lines of a page, and of its figures when a figure is a large part of the page.
+
+    pdfminer's boxes are not used: a justified line's wide spaces break it into pieces, which the boxes then
+    gather across lines. Small figures are charts and diagrams: their labels ("0 2 4 6 8") are not the article.
+    """
+    for element in container:
+        if isinstance(element, LTTextBox):
+            yield from (line for line in element if isinstance(line, LTTextLine))
+        elif isinstance(element, LTFigure) and element.width * element.height > area / 3:
+            yield from text_lines(element, area=area)
+
+
+def line_of(element: LTTextLine, links: list[tuple[tuple[float, float, float, float], str]]) -> Line | None:
+    """A line's runs (the characters under one link together), its type size and face; None when blank."""
+    pieces: list[tuple[str, str]] = []
+    sizes: Counter[float] = Counter()
+    bold = mono = 0
+    href = ""
+    for item in element:
+        if isinstance(item, LTChar):
+            text = item.get_text()
+            href = _link_at((item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2, links)
+            sizes[round(item.size, 1)] += 1
+            bold += bool(BOLD_RE.search(item.fontname))
+            mono += bool(MONO_RE.search(item.fontname))
+        elif isinstance(item, LTAnno):
+            text = item.get_text()  # a space pdfminer put between words, or the line's end
+        else:
+            continue
+        pieces.append((text.replace("\n", ""), href))
+    runs: list[Run] = []
+    for text, link in pieces:
+        if runs and runs[-1].href == link:
+            runs[-1] = Run(runs[-1].text + text, link)
+        else:
+            runs.append(Run(text, link))
+    runs = [replace(run, text=run.text.translate(LIGATURES)) for run in runs if run.text]
+    if not runs or not "".join(run.text for run in runs).strip() or not sizes:
+        return None
+    chars = sum(sizes.values())
+    size = sizes.most_common(1)[0][0]
+    vertical = isinstance(element, LTTextLineVertical)
+    bold_line, mono_line = bold > chars / 2, mono > chars / 2
+    return Line(tuple(runs), element.x0, element.y0, element.x1, element.y1, size, bold_line, mono_line, vertical)
+
+
+def page_links(page: PDFPage) -> list[tuple[tuple[float, float, float, float], str]]:
+    """The page's URI links with their rectangles in the layout's coordinates. Other actions are never read."""
+    links = []
+    annotations = resolve1(page.annots)
+    if not isinstance(annotations, list):
+        return []
+    x0, y0, x1, y1 = page.mediabox
+    for value in annotations[:1000]:
+        annotation = resolve1(value)
+        if not isinstance(annotation, dict) or getattr(resolve1(annotation.get("Subtype")), "name", "") != "Link":
+            continue
+        action = resolve1(annotation.get("A"))
+        if not isinstance(action, dict) or getattr(resolve1(action.get("S")), "name", "") != "URI":
+            continue
+        uri = resolve1(action.get("URI"))
+        rect = resolve1(annotation.get("Rect"))
+        if not isinstance(uri, bytes) or not isinstance(rect, list) or len(rect) != 4:
+            continue
+        try:
+            ax0, ay0, ax1, ay1 = (float(resolve1(number)) for number in rect)
+        except (TypeError, ValueError):
+            continue
+        href = uri.decode("utf-8", "replace").strip()
+        if not href.lower().startswith(("http://", "https://", "mailto:")):
+            continue
+        corners = [_rotated(x, y, page.rotate, (x0, y0, x1, y1)) for x, y in ((ax0, ay0), (ax1, ay1))]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        links.append(((min(xs), min(ys), max(xs), max(ys)), href))
+    return links
+
+
+def _rotated(x: float, y: float, rotate: int, box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """A point of the page in the layout's coordinates: pdfminer's page matrix (PDFPageInterpreter.process_page)."""
+    x0, y0, x1, y1 = box
+    if rotate == 90:
+        return y - y0, x1 - x
+    if rotate == 180:
+        return x1 - x, y1 - y
+    if rotate == 270:
+        return y1 - y, x - x0
+    return x - x0, y - y0
+
+
+def _link_at(x: float, y: float, links: list[tuple[tuple[float, float, float, float], str]]) -> str:
+    for (x0, y0, x1, y1), href in links:
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            return href
+    return ""
+
+
+def remove_running_lines(pages: list[PageText]) -> None:
+    """Drop running headers and footers: lines near the top or bottom edge that repeat on at least half the
+    pages (digits aside, so "Page 3 of 9" repeats), and page numbers there on any page."""
+    seen: Counter[str] = Counter()
+    for page in pages:
+        seen.update({_running_key(line.text) for line in _edge_lines(page)})
+    repeated = {key for key, count in seen.items() if count >= max(2, len(pages) / 2)}
+    for page in pages:
+        running = {
+            id(line)
+            for line in _edge_lines(page)
+            if _running_key(line.text) in repeated or PAGE_NUMBER_RE.match(line.text.strip())
+        }
+        page.lines = [line for line in page.lines if id(line) not in running]
+
+
+def _edge_lines(page: PageText) -> list[Line]:
+    band = page.height * MARGIN_BAND
+    return [line for line in page.lines if line.y0 > page.height - band or line.y1 < band]
+
+
+def _running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def reading_order(lines: list[Line], *, gap: float, depth: int = 0) -> list[Line]:
+    """Lines in reading order by recursive cuts: at a vertical gap that runs the region's whole height (columns,
+    left to right), else at its widest horizontal gaps (top to bottom); vertical writing right to left.
+
+    Every gap as wide as the widest is cut at once, so evenly spaced lines take one step, not one each.
+    """
+    if len(lines) <= 1:
+        return lines
+    if len(lines) > 3000 or depth > 50:  # thousands of scattered fragments: top to bottom is all there is to say
+        return sorted(lines, key=lambda line: (-round(line.y1), line.x0))
+    vertical = sum(line.vertical for line in lines) > len(lines) / 2
+    cuts = [] if vertical else _widest_gaps([(line.x0, line.x1) for line in lines], minimum=gap)
+    if cuts:  # columns, left to right
+        return [
+            ordered
+            for low, high in zip([-math.inf, *cuts], [*cuts, math.inf], strict=True)
+            for ordered in reading_order([line for line in lines if low < line.x1 <= high], gap=gap, depth=depth + 1)
+        ]
+    cuts = _widest_gaps([(line.y0, line.y1) for line in lines], minimum=0.0)
+    if cuts:  # strips, top to bottom
+        return [
+            ordered
+            for low, high in reversed(list(zip([-math.inf, *cuts], [*cuts, math.inf], strict=True)))
+            for ordered in reading_order([line for line in lines if low <= line.y0 < high], gap=gap, depth=depth + 1)
+        ]
+    if vertical:
+        return sorted(lines, key=lambda line: (-line.x1, -line.y1))
+    return sorted(lines, key=lambda line: line.x0)
+
+
+def merged_fragments(lines: list[Line]) -> list[Line]:
+    """Lines in reading order with the pieces of one printed line (split at wide justified spaces) made one."""
+    merged: list[Line] = []
+    for line in lines:
+        before = merged[-1] if merged else None
+        if (
+            before is not None
+            and not line.vertical
+            and not before.vertical
+            and abs(line.y0 - before.y0) < 0.3 * max(line.size, before.size)
+            and line.x0 >= before.x1 - 0.5
+            and line.mono == before.mono
+        ):
+            merged[-1] = replace(before, runs=(*_trimmed(before.runs), Run(" "), *_trimmed(line.runs)), x1=line.x1)
+        else:
+            merged.append(line)
+    return merged
+
+
+def _widest_gaps(spans: list[tuple[float, float]], *, minimum: float) -> list[float]:
+    """The middles of the widest empty stretches between the spans (wider than minimum; ties within 1 pt), in order."""
+    ordered = sorted(spans)
+    gaps: list[tuple[float, float]] = []
+    reach = ordered[0][1]
+    for start, end in ordered[1:]:
+        if start - reach > minimum:
+            gaps.append((reach, start))
+        reach = max(reach, end)
+    if not gaps:
+        return []
+    widest = max(high - low for low, high in gaps)
+    return [(low + high) / 2 for low, high in gaps if high - low >= widest - 1.0]
+
+
+def article_blocks(pages: list[PageText]) -> list[Block]:
+    """The article's blocks: paragraphs re-flowed, headings by type size and weight, lists, code."""
+    lines = [line for page in pages for line in page.lines]
+    body = _body_size(lines)
+    vocabulary = Counter(word.lower() for line in lines for word in WORD_RE.findall(line.text))
+    heading_sizes = sorted({round(line.size) for line in lines if line.size >= body * 1.2}, reverse=True)[:4]
+    blocks: list[tuple[str, list[Run]]] = []  # each block's kind and runs, appended to in place
+    previous: tuple[str, Line, float] | None = None  # the block being written: its kind, last line, first line's x0
+    for page in pages:
+        for line in merged_fragments(reading_order(page.lines, gap=body)):
+            kind = _kind(line, body, heading_sizes)
+            if previous is None or _starts_block(kind, line, previous):
+                if kind == "li" and line.text.strip()[:1] in BULLETS:
+                    line = replace(line, runs=_strip_start(line.runs, 1))
+                blocks.append((kind, list(_trimmed(line.runs))))
+                previous = (kind, line, line.x0)
+            else:
+                _join(blocks[-1][1], previous[1], line, vocabulary, previous[0])
+                previous = (previous[0], line, previous[2])
+    return [Block(kind, tuple(runs)) for kind, runs in blocks if "".join(run.text for run in runs).strip()]
+
+
+def _body_size(lines: list[Line]) -> float:
+    """The type size most of the text is set in."""
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        sizes[round(line.size)] += len(line.text)
+    return float(sizes.most_common(1)[0][0]) if sizes else 10.0
+
+
+def _kind(line: Line, body: float, heading_sizes: list[int]) -> str:
+    text = line.text.strip()
+    if round(line.size) in heading_sizes and len(text) <= 200:
+        return f"h{heading_sizes.index(round(line.size)) + 1}"
+    if line.bold and abs(line.size - body) <= body * 0.2 and len(text) <= 100 and not text.endswith("."):
+        return f"h{min(6, len(heading_sizes) + 2)}"
+    if line.mono:
+        return "pre"
+    if text[:1] in BULLETS and text[1:2].isspace():
+        return "li"
+    return "p"
+
+
+def _starts_block(kind: str, line: Line, previous: tuple[str, Line, float] | None) -> bool:
+    """Whether a line starts a new block, or goes on with the one before it."""
+    if previous is None:
+        return True
+    before_kind, before, block_x0 = previous
+    if kind == "li" or (kind != before_kind and not (before_kind == "li" and kind == "p")):
+        return True
+    if line.vertical:  # vertical writing marks a paragraph with an ideographic space
+        return line.text.startswith("\u3000")
+    space = before.y0 - line.y1  # between this line's top and the bottom of the one before
+    if space < -0.5 * line.size or space > 0.6 * line.size:
+        # Another column or page, or space between paragraphs: the same paragraph only when it was cut mid-sentence.
+        text = line.text.lstrip()
+        return kind != "p" or before.text.rstrip().endswith(SENTENCE_END) or not text[:1].islower()
+    if kind == "pre":
+        return False
+    if before_kind == "li":  # a list item's next lines hang under its text; a line under the bullet is new
+        return line.x0 <= block_x0 + line.size / 2
+    # A first-line indent starts a paragraph (typeset text without space between paragraphs).
+    return kind == "p" and line.x0 - before.x0 > line.size
+
+
+def _join(runs: list[Run], before: Line, line: Line, vocabulary: Counter[str], kind: str) -> None:
+    """Join line onto the block's runs, whose last line is before: a space, nothing (CJK, URLs), or a hyphen undone.
+
+    Only the last run and the line before are looked at, so a paragraph of any length is joined in linear time.
+    """
+    if kind == "pre":
+        runs.extend((Run("\n"), *line.runs))
+        return
+    while runs and not runs[-1].text.rstrip():
+        runs.pop()
+    if runs:
+        runs[-1] = replace(runs[-1], text=runs[-1].text.rstrip())
+    head, tail = before.text.rstrip(), line.text.lstrip()
+    following = _trimmed(line.runs)
+    if not runs or not head or not tail:
+        runs.extend(following)
+        return
+    last_word = head.split()[-1]
+    if head.endswith("\u00ad"):  # a soft hyphen: where the word was broken, never part of it
+        _drop_last_character(runs)
+    elif URL_TAIL_RE.search(last_word) and last_word[-1] in URL_BREAKS:
+        pass  # a URL broken across lines: joined as it is, hyphen kept
+    elif head[-1] in "-\u2010" and len(head) > 1 and head[-2].isalpha() and tail[:1].islower():
+        start, end = WORD_RE.findall(last_word), WORD_RE.findall(tail)
+        if start and end and vocabulary[(start[-1] + end[0]).lower()] > 0:
+            _drop_last_character(runs)
+    elif not (CJK_RE.match(head[-1]) and CJK_RE.match(tail[0])):
+        runs.append(Run(" "))
+    runs.extend(following)
+
+
+def _drop_last_character(runs: list[Run]) -> None:
+    runs[-1] = replace(runs[-1], text=runs[-1].text[:-1])
+
+
+def _trimmed(runs: tuple[Run, ...]) -> tuple[Run, ...]:
+    """Runs without the line's leading and trailing white space."""
+    items = [run for run in runs if run.text]
+    if not items:
+        return ()
+    items[0] = replace(items[0], text=items[0].text.lstrip())
+    items[-1] = replace(items[-1], text=items[-1].text.rstrip())
+    return tuple(run for run in items if run.text)
+
+
+def _strip_start(runs: tuple[Run, ...], count: int) -> tuple[Run, ...]:
+    items = list(_trimmed(runs))
+    items[0] = replace(items[0], text=items[0].text[count:])
+    return _trimmed(tuple(items))
+
+
+def first_page_title(pages: list[PageText]) -> str:
+    """The first page's largest type, its first lines of that size: a title when the information has none."""
+    lines = pages[0].lines if pages else []
+    if not lines:
+        return ""
+    largest = max(round(line.size) for line in lines)
+    if largest <= _body_size(lines):
+        return ""
+    ordered = sorted((line for line in lines if round(line.size) == largest), key=lambda line: -line.y1)
+    title = [ordered[0].text.strip()]
+    for line in ordered[1:3]:
+        if line.y1 < ordered[0].y0 - 3 * line.size:
+            break
+        title.append(line.text.strip())
+    return " ".join(title)[:300]
+
+
+def document_metadata(document: PDFDocument) -> tuple[str, str, str]:
+    """Title, author and creation day from the document information, else its XMP metadata."""
+    info: dict[str, str] = {}
+    for entries in document.info:
+        for key in ("Title", "Author", "CreationDate"):
+            if key not in info:
+                value = _text(entries.get(key))
+                if value:
+                    info[key] = value
+    xmp = _xmp(document)
+    title = next((t for t in (info.get("Title", ""), xmp.get("title", "")) if is_real_title(t)), "")
+    author = info.get("Author") or xmp.get("creator", "")
+    created = pdf_date(info.get("CreationDate", "")) or xmp.get("created", "")[:10]
+    return title, author[:200], created
+
+
+def is_real_title(title: str) -> bool:
+    """A title a person gave the document, not a file name, a program's placeholder or a number."""
+    title = title.strip()
+    return len(title) >= 3 and not title.isdigit() and not NOT_A_TITLE_RE.match(title)
+
+
+def pdf_date(value: str) -> str:
+    """A PDF date (D:YYYYMMDDHHmmSS...) as YYYY-MM-DD, or "" when it is not one."""
+    match = re.match(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?", value.strip())
+    if not match or not 1000 <= int(match.group(1)) <= 9999:
+        return ""
+    year, month, day = match.group(1), match.group(2) or "01", match.group(3) or "01"
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return year
+    return f"{year}-{month}-{day}"
+
+
+def _text(value: Any) -> str:
+    value = resolve1(value)
+    if isinstance(value, bytes):
+        return " ".join(decode_text(value).replace("\x00", "").split())
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return ""
+
+
+# Entities are never resolved and nothing is fetched: the XMP packet is the PDF author's XML.
+XML_PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+
+
+def _xmp(document: PDFDocument) -> dict[str, str]:
+    """Title, creator and creation date from the catalog's XMP metadata stream."""
+    stream = resolve1(document.catalog.get("Metadata"))
+    if not isinstance(stream, PDFStream) or decoded_size(stream, 1024 * 1024) > 1024 * 1024:
+        return {}
+    try:
+        root = lxml.etree.fromstring(stream.get_data(), XML_PARSER)
+    except (lxml.etree.XMLSyntaxError, ValueError):
+        return {}
+    if root is None:
+        return {}
+    found = {}
+    for name, path in (
+        ("title", ".//dc:title//rdf:li"),
+        ("creator", ".//dc:creator//rdf:li"),
+        ("created", ".//xmp:CreateDate"),
+    ):
+        element = root.find(path, XMP_NS)
+        text = " ".join((element.text or "").split()) if element is not None else ""
+        if not text and name == "created":
+            text = str(root.xpath("string(//@xmp:CreateDate)", namespaces=XMP_NS))
+        if text:
+            found[name] = text
+    return found
