@@ -135,17 +135,12 @@ def _article(
         deadline = time.monotonic() + policy.timeout  # a PDF is read by the fetch's deadline too
         page = fetch(source, policy=policy)
         if page.pdf is not None:
-            from app.pdf import parse_page_range, read_pdf
+            from app.pdf import parse_page_range, read_fetched_pdf
 
             max_pages = int(config["PDF_MAX_PAGES"])
-            return read_pdf(
-                page.pdf,
-                url=page.url,
-                final_url=page.final_url,
-                pages=parse_page_range(options.pages, max_pages=max_pages),
-                max_pages=max_pages,
-                max_bytes=policy.max_bytes,
-                timeout=deadline - time.monotonic(),
+            pages = parse_page_range(options.pages, max_pages=max_pages)
+            return read_fetched_pdf(
+                page, pages=pages, max_pages=max_pages, max_bytes=policy.max_bytes, deadline=deadline
             )
     return extract(page, keep=options.keep_selector, remove=options.remove_selector)
 

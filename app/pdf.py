@@ -17,6 +17,7 @@ import os
 import re
 import resource
 import signal
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from app.errors import BadRequest, PdfError, PdfTooComplex, TextModeError
 
 if TYPE_CHECKING:
     from app.extract import Article
+    from app.fetch import Page
 
 log = logging.getLogger("text_mode.pdf")
 
@@ -90,6 +92,23 @@ def parse_page_range(raw: str, *, max_pages: int) -> PageRange | None:
     if last - first + 1 > max_pages:
         raise BadRequest(f"pages={raw!r} asks for more than {max_pages} pages at once")
     return PageRange(first, last)
+
+
+def read_fetched_pdf(
+    page: Page, *, pages: PageRange | None, max_pages: int, max_bytes: int, deadline: float
+) -> Article:
+    """The PDF fetch brought (page.pdf) as an Article, read by deadline (time.monotonic's clock): the fetch's
+    own, so that fetching and reading together end in time. The service and the command line both call it."""
+    assert page.pdf is not None
+    return read_pdf(
+        page.pdf,
+        url=page.url,
+        final_url=page.final_url,
+        pages=pages,
+        max_pages=max_pages,
+        max_bytes=max_bytes,
+        timeout=deadline - time.monotonic(),
+    )
 
 
 def read_pdf(

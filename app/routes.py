@@ -250,7 +250,7 @@ def service(target: str | None = None) -> Response:
     cache: ResultCache = current_app.extensions["text_mode_cache"]
     policy = _policy(options)
     timings = g.server_timing = Timings()
-    from app.pdf import parse_page_range, read_pdf
+    from app.pdf import parse_page_range, read_fetched_pdf
 
     max_pages = current_app.config["PDF_MAX_PAGES"]
     page_range = parse_page_range(options.pages, max_pages=max_pages)
@@ -266,14 +266,8 @@ def service(target: str | None = None) -> Response:
             page = fetch(options.url, policy=policy)
         if page.pdf is not None:  # read in a child process of its own: no turn to wait for
             with timings.stage("extract"):
-                return read_pdf(
-                    page.pdf,
-                    url=page.url,
-                    final_url=page.final_url,
-                    pages=page_range,
-                    max_pages=max_pages,
-                    max_bytes=policy.max_bytes,
-                    timeout=deadline - time.monotonic(),
+                return read_fetched_pdf(
+                    page, pages=page_range, max_pages=max_pages, max_bytes=policy.max_bytes, deadline=deadline
                 )
         with _turn(lxml_turn, timings), timings.stage("extract"):
             return extract(page, keep=options.keep_selector, remove=options.remove_selector)

@@ -8,10 +8,12 @@ a copy of a real one.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from app import create_app
 from tests.samples import OWLS as ARTICLE
@@ -195,12 +197,26 @@ def test_a_page_or_an_error_that_is_no_bot_check_is_not_called_one(
     assert json.loads(response.data).get("code") == code
 
 
-def test_a_bot_checks_error_answer_is_read_no_further_than_one_can_be(app: Flask, httpserver: HTTPServer) -> None:
-    # A 403 of many megabytes is no challenge page: read up to a challenge's size, then the site's status stands.
-    huge = page("Just a moment...", CHALLENGE_SCRIPT + "<p>" + "a " * 3_000_000 + "</p>")
-    httpserver.expect_request("/article").respond_with_data(huge, status=403, headers={"Server": "cloudflare"})
+def test_a_bot_checks_error_answer_is_read_no_further_than_one_can_be(httpserver: HTTPServer) -> None:
+    # A 403 that starts like a challenge page and goes on for 40 MB: text-mode reads it up to a challenge's size
+    # and no further (the sockets' buffers aside), though its size limit here would let it read all 40 MB.
+    sent = [0]
+
+    def long_answer(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            yield page("Just a moment...", CHALLENGE_SCRIPT).encode()
+            for _ in range(640):
+                piece = b"a " * 32_768
+                sent[0] += len(piece)
+                yield piece
+
+        return Response(body(), status=403, headers={"Server": "cloudflare"}, content_type="text/html")
+
+    httpserver.expect_request("/article").respond_with_handler(long_answer)
+    app = create_app({"TESTING": True, "ALLOW_PRIVATE": True, "MAX_BYTES": 64 * 1024 * 1024})
     response = app.test_client().get("/default/text-mode", query_string={"url": httpserver.url_for("/article")})
     assert (response.status_code, response.headers["X-Upstream-Status"]) == (502, "403")
+    assert sent[0] < 20 * 1024 * 1024  # read in full (40 MiB), the test fails
 
 
 def test_the_article_itself_is_unaffected(app: Flask, httpserver: HTTPServer) -> None:
