@@ -18,7 +18,7 @@ from app.options import Options, options_from, policy_for
 from app.settings import DEFAULTS, ConfigError, settings_from_env
 
 if TYPE_CHECKING:
-    from app.extract import Article
+    from app.document import Article
 
 # An address, never a file's name, however the current directory is filled.
 WEB_ADDRESS_RE = re.compile(r"^https?:", re.IGNORECASE)
@@ -114,8 +114,9 @@ def _article(
     options: Options, config: Mapping[str, Any], *, base_url: str, allow_private: bool, stdin: IO[bytes] | None
 ) -> Article:
     """Fetch or read the page, and find its article."""
+    from app.document import Page
     from app.extract import extract
-    from app.fetch import Page, decode, fetch, normalize_url
+    from app.fetch import decode, fetch, normalize_url
 
     source = options.url
     if source == "-" or (not WEB_ADDRESS_RE.match(source) and Path(source).is_file()):

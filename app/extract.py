@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
@@ -12,28 +11,14 @@ import lxml.html
 from readability import Document
 from readability.readability import REGEXES as READABILITY_PATTERNS
 
+from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
+from app.document import Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
-from app.fetch import Page
 from app.metadata import WORD_RE, Metadata, page_metadata
 from app.metadata import element_text as _text
 from app.selectors import Selector, matches
 from app.visible import NOT_VISIBLE_RE, visible, visible_url
-
-
-@dataclass(frozen=True)
-class Article:
-    """A page's readable content: the article as HTML (or plain text) and what the page says about it."""
-
-    url: str
-    final_url: str
-    title: str
-    byline: str
-    site_name: str
-    published: str
-    lang: str
-    html: str
-    plain: bool = False
 
 
 def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None = None) -> Article:
@@ -49,7 +34,7 @@ def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None
         if not text.strip():
             raise ExtractError("the page is empty")
         title = text.strip().splitlines()[0].strip()[:200]
-        return Article(page.url, final_url, title, "", "", "", "", text, plain=True)
+        return Article(page.url, final_url, title, "", "", "", "", text_document(text))
     tree = parse_html(page.text)
     if tree is None:
         raise ExtractError("the page is empty")
@@ -62,30 +47,31 @@ def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None
     replies = discussion or _is_question_page(tree, meta.types)
     try:
         if keep is not None:
-            body_html = _selected_body(tree, final_url, keep)
+            root = _selected_body(tree, final_url, keep)
         else:
-            body_html = _body_html(tree, page.text, final_url, meta, discussion=discussion, replies=replies)
+            root = _article_element(tree, page.text, final_url, meta, discussion=discussion, replies=replies)
     except ExtractError:
         _refuse_bot_check(page)
         raise
-    if len(body_html) <= MAX_CHALLENGE_HTML:
+    if len(_text(root)) <= MAX_CHALLENGE_TEXT:
         _refuse_bot_check(page)
+    title = meta.title or final_url
     return Article(
         url=page.url,
         final_url=final_url,
-        title=meta.title or final_url,
+        title=title,
         byline=meta.byline,
         site_name=meta.site_name,
         published=meta.published,
         lang=meta.lang,
-        html=body_html,
+        document=without_repeated_title(document_of(root, base_url=final_url), title),
     )
 
 
-def _body_html(
+def _article_element(
     tree: lxml.html.HtmlElement, markup: str, final_url: str, meta: Metadata, *, discussion: bool, replies: bool
-) -> str:
-    """The article as HTML; failing that, the text the page shows only after scripts run, or its description."""
+) -> lxml.html.HtmlElement:
+    """The article's element; failing that, the text the page shows only after scripts run, or its description."""
     if _mostly_hidden(tree):
         _reveal(tree)
     try:
@@ -103,13 +89,14 @@ def _body_html(
             # A page built wholly by scripts: its description is all the text a reader can have.
             if not meta.description:
                 raise
-            paragraph = lxml.html.Element("p")
+            root = lxml.html.Element("div")
+            paragraph = lxml.etree.SubElement(root, "p")
             paragraph.text = meta.description
-            return str(lxml.html.tostring(paragraph, encoding="unicode"))
+            return root
 
 
-# An article this short in HTML may be a bot check's few lines: only then is the page's markup searched for one.
-MAX_CHALLENGE_HTML = 4 * MAX_CHALLENGE_TEXT
+# An article this short (MAX_CHALLENGE_TEXT characters) may be a bot check's few lines: only then is the page's
+# markup searched for one.
 
 
 def _refuse_bot_check(page: Page) -> None:
@@ -151,19 +138,6 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
     return tree
 
 
-def parse_fragment(markup: str) -> lxml.html.HtmlElement | None:
-    """Parse an HTML fragment into one element, by the `visible` rule; None when it is empty."""
-    markup = NOT_XML_RE.sub("", visible(markup))  # an article's HTML need not come from `extract`
-    if not markup.strip():
-        return None
-    try:
-        fragment = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return None
-    _make_visible(fragment, markup)
-    return fragment
-
-
 def _make_visible(tree: lxml.html.HtmlElement, source: str) -> None:
     """Apply the `visible` rule, in place, to every text and attribute value of the tree parsed from source.
 
@@ -192,8 +166,10 @@ def _is_invisible(reference: re.Match[str]) -> bool:
     return code < 0x110000 and NOT_VISIBLE_RE.match(chr(code)) is not None
 
 
-def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, replies: bool, title: str) -> str:
-    """The article as HTML: what readability chooses, taken whole from the cleaned page, or the page's main region.
+def _readable_body(
+    tree: lxml.html.HtmlElement, final_url: str, *, discussion: bool, replies: bool, title: str
+) -> lxml.html.HtmlElement:
+    """The article: what readability chooses, taken whole from the cleaned page, or the page's main region.
 
     discussion: a forum thread, whose comments are the content; replies: a thread or a question with answers,
     where readability's pick (one post) is never the whole of it.
@@ -234,8 +210,8 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     return _assembled(tree, final_url, chosen, chosen_by_reader=False)
 
 
-def _selected_body(tree: lxml.html.HtmlElement, final_url: str, keep: Selector) -> str:
-    """The article as HTML: the outermost elements keep matches, whole, in page order."""
+def _selected_body(tree: lxml.html.HtmlElement, final_url: str, keep: Selector) -> lxml.html.HtmlElement:
+    """The article: the outermost elements keep matches, whole, in page order."""
     _resolve_images(tree)
     _remove_never_text(tree)
     chosen = matches(keep, tree)
@@ -246,8 +222,8 @@ def _selected_body(tree: lxml.html.HtmlElement, final_url: str, keep: Selector) 
 
 def _assembled(
     tree: lxml.html.HtmlElement, final_url: str, chosen: list[lxml.html.HtmlElement], *, chosen_by_reader: bool
-) -> str:
-    """The chosen blocks as one HTML fragment, laid out for reading; what a reader chose keeps its links and
+) -> lxml.html.HtmlElement:
+    """The chosen blocks under one element, laid out for reading; what a reader chose keeps its links and
     repeats (the rules that drop a page's menus and copies judge what readability chose, not a reader)."""
     output = lxml.html.fragment_fromstring("<div></div>")
     for previous, block in zip([None, *chosen], chosen, strict=False):
@@ -273,7 +249,7 @@ def _assembled(
         raise ExtractError(
             "no readable text was found in " + ("what the selector matched" if chosen_by_reader else "the page")
         )
-    return str(lxml.html.tostring(output, encoding="unicode"))
+    return output
 
 
 def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:

@@ -30,6 +30,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from app.challenge import CHALLENGE_STATUSES, MAX_CHALLENGE_BYTES, bot_check
+from app.document import Page
 from app.errors import (
     BadURL,
     BlockedBySite,
@@ -126,21 +127,6 @@ class Policy:
     # The address rule, as a seam: tests let one loopback origin stand in for a public site and keep the rule
     # for every other address.
     address_allowed: Callable[[Address], bool] = field(default=is_public_address, compare=False)
-
-
-@dataclass(frozen=True)
-class Page:
-    """A fetched page, decoded to text; a PDF's bytes as they came (app/pdf.py reads them), its text empty."""
-
-    url: str
-    final_url: str
-    status: int
-    content_type: str
-    charset: str
-    text: str
-    is_html: bool
-    elapsed_ms: float
-    pdf: bytes | None = None
 
 
 @dataclass(frozen=True)

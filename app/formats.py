@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.extract import Article
+    from app.document import Article
 
 # Every name a format is asked for by, and the format it names.
 FORMATS = {

@@ -10,13 +10,12 @@ import base64
 import hashlib
 import re
 from html import escape
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urldefrag, urlsplit
 
+from app.document import Article, word_count
+from app.layout import BOLD_OFF, BOLD_ON, REFERENCE_OFF, REFERENCE_ON, display_width
+from app.render import reference_lines, text_view
 from app.visible import without_controls
-
-if TYPE_CHECKING:
-    from app.extract import Article
 
 DEFAULT_WIDTH = 80
 WIDTHS = (40, 60, 72, 80, 100, 120, 0)  # the width menu; 0 is "no wrapping"
@@ -31,7 +30,6 @@ EXAMPLES = (
 WORDS_PER_MINUTE = 230
 RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
 # A link's number as the text format writes it, right after the link's text: "owls[1]".
-MARKER_RE = re.compile(r"(?<=\S)\[(\d+)\]")
 
 STYLE = """
 :root{color-scheme:light dark;--bg:#fbfaf6;--fg:#1e1e1c;--muted:#595955;--line:#dcd9cf;--link:#0a55a3;
@@ -262,76 +260,46 @@ def _form(*, prefix: str, url: str, width: int, fmt: str, brand: bool = False, a
 
 
 def _reading_text(article: Article, *, prefix: str, width: int) -> tuple[str, int]:
-    """The plain format's own text as escaped HTML, with its addresses and reference numbers made links.
+    """The text format's own text as escaped HTML: its headings bold, its reference numbers and addresses links.
 
-    Links are only put around pieces of `render_text`'s output, so the reading view shows the same text
-    as curl does: the header (its last line the final URL), the body with `text[n]` markers, then References.
+    The text is `text_view`'s, laid out with marks where the document has a heading or a link's number, so
+    the reading view shows the same text as curl does, and only what the document says is a link is one.
     """
-    from app.render import render_text
-
-    text = render_text(article, width=width).rstrip("\n")
-    header, _, rest = text.partition("\n\n")
-    head_lines = header.split("\n")
-    title = _strong_headings("\n".join(head_lines[:-1]), escape("\n".join(head_lines[:-1]), quote=False))
-    parts = [f"{title}\n{_original(head_lines[-1])}"]
-    body, references = _split_references(rest)
-    urls = dict(references)
+    view = text_view(article, width=width, marks=True)
+    header = view.header
+    address = header[-1] if article.final_url and article.title != article.final_url else None
+    lines = [_marked(line) for line in (header[:-1] if address is not None else header)]
+    if address is not None:
+        lines.append(_original(address))
+    parts = ["\n".join(lines)]
+    urls = {link.n: link.url for link in view.body.links}
 
     def marker(match: re.Match[str]) -> str:
         n = int(match[1])
-        return _reference(n, urls[n], prefix=prefix, width=width) if n in urls else match[0]
+        return _reference(n, urls[n], prefix=prefix, width=width)
 
-    if body:
-        parts.append(_strong_headings(body, MARKER_RE.sub(marker, escape(body, quote=False))))
-    if references:
-        lines = ["<strong>References</strong>", "----------"]
-        for n, url in references:
-            number = _reference(n, url, prefix=prefix, width=width)
-            # A URL too wide for the line stands on its own line, as render_text puts it.
-            alone = 0 < width < _display_width(f"[{n}] {url}")
-            lines.append(f"{number}\n{_original(url)}" if alone else f"{number} {_original(url)}")
+    if view.body.text:
+        parts.append(REFERENCE_RE.sub(marker, _marked(view.body.text)))
+    if view.body.links:
+        references = reference_lines(view.body, width=width)
+        lines = [f"<strong>{references[0]}</strong>", references[1]]
+        for link in view.body.links:
+            number = _reference(link.n, link.url, prefix=prefix, width=width)
+            # A URL too wide for the line stands on its own line, as the text format puts it.
+            alone = 0 < width < display_width(f"[{link.n}] {link.url}")
+            lines.append(f"{number}\n{_original(link.url)}" if alone else f"{number} {_original(link.url)}")
         parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n", len(re.findall(r"\w+", MARKER_RE.sub("", body)))
+    return "\n\n".join(parts) + "\n", word_count(article.document)
 
 
-def _display_width(text: str) -> int:
-    from app.render import display_width
-
-    return display_width(text)
-
-
-def _strong_headings(text: str, markup: str) -> str:
-    """Make bold the lines that a rule of `=` or `-` underlines; text and markup have the same lines."""
-    lines, marked = text.split("\n"), markup.split("\n")
-    for index, rule in enumerate(lines):
-        if len(rule) < 2 or set(rule) not in ({"="}, {"-"}):
-            continue
-        start = index
-        while start > 0 and lines[start - 1].strip():
-            start -= 1
-        if start < index and max(_display_width(line) for line in lines[start:index]) == len(rule):
-            for heading in range(start, index):
-                marked[heading] = f"<strong>{marked[heading]}</strong>"
-    return "\n".join(marked)
+# The reading view's marks, as markup once the text around them is escaped.
+REFERENCE_RE = re.compile(f"{REFERENCE_ON}\\[(\\d+)\\]{REFERENCE_OFF}")
+BOLD_MARKUP = str.maketrans({BOLD_ON: "<strong>", BOLD_OFF: "</strong>"})
 
 
-def _split_references(rest: str) -> tuple[str, list[tuple[int, str]]]:
-    """The body, and the numbered URLs of the References section that ends the text, if it has one.
-
-    The section is the last "References" heading followed only by `[1] url`, `[2] url`, ... in order (a URL
-    too wide for the line on its own line after its number), so an article's own "References" is left as text.
-    """
-    heading = "References\n----------\n"
-    at = rest.rfind(heading)
-    if at < 0 or (at > 0 and rest[at - 2 : at] != "\n\n"):
-        return rest, []
-    tokens = rest[at + len(heading) :].replace("\n", " ").split(" ")
-    if len(tokens) % 2:
-        return rest, []
-    references = list(enumerate(tokens[1::2], start=1))
-    if tokens[::2] != [f"[{n}]" for n, _ in references]:
-        return rest, []
-    return rest[: max(at - 2, 0)], references
+def _marked(text: str) -> str:
+    """Text escaped, its bold marks made <strong> (reference marks are left for `REFERENCE_RE`)."""
+    return escape(text, quote=False).translate(BOLD_MARKUP)
 
 
 def _reference(n: int, url: str, *, prefix: str, width: int) -> str:

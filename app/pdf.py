@@ -9,7 +9,6 @@ killed at the request's deadline if it has not answered by then.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import multiprocessing
@@ -18,16 +17,27 @@ import re
 import resource
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from app.build import add_text, link_url
+from app.document import (
+    Article,
+    CodeBlock,
+    Document,
+    Heading,
+    Inline,
+    Item,
+    Link,
+    ListBlock,
+    Page,
+    Paragraph,
+    Text,
+    without_repeated_title,
+)
+from app.document import Block as DocumentBlock
 from app.errors import BadRequest, PdfError, PdfTooComplex, TextModeError
-
-if TYPE_CHECKING:
-    from app.extract import Article
-    from app.fetch import Page
 
 log = logging.getLogger("text_mode.pdf")
 
@@ -221,21 +231,24 @@ def _address_space() -> int:
 
 
 def article_of(reading: Reading, *, url: str, final_url: str, asked: bool) -> Article:
-    """The Article for a reading: the blocks as HTML, the page count beside the site, the title or file name."""
-    from app.extract import Article
-
+    """The Article for a reading: its blocks as a document, the page count beside the site, the title or file name."""
     count = reading.page_count
     if asked:
         site = f"PDF, pages {reading.first}-{reading.last} of {count}"
     else:
         site = f"PDF, {count} page" + ("s" if count != 1 else "")
-    body = blocks_html(reading)
-    if not asked and reading.last < count:
-        body += (
-            f"<p>[The PDF has {count} pages; text-mode read the first {reading.last}. "
-            f"Ask for more with pages={reading.last + 1}-{min(count, 2 * reading.last)}.]</p>"
-        )
     title = reading.title or unquote(urlsplit(final_url).path.rsplit("/", 1)[-1]) or final_url
+    document = without_repeated_title(document_of_reading(reading, base_url=final_url), title)
+    if not asked and reading.last < count:
+        more = Paragraph(
+            (
+                Text(
+                    f"[The PDF has {count} pages; text-mode read the first {reading.last}. "
+                    f"Ask for more with pages={reading.last + 1}-{min(count, 2 * reading.last)}.]"
+                ),
+            )
+        )
+        document = replace(document, blocks=(*document.blocks, more))
     return Article(
         url=url,
         final_url=final_url,
@@ -244,29 +257,44 @@ def article_of(reading: Reading, *, url: str, final_url: str, asked: bool) -> Ar
         site_name=site,
         published=reading.created,
         lang="",
-        html=body,
+        document=document,
     )
 
 
-def blocks_html(reading: Reading) -> str:
-    """The reading's blocks as the HTML every format renders: headings, paragraphs, lists, code, links."""
-    parts: list[str] = []
-    in_list = False
+def document_of_reading(reading: Reading, *, base_url: str) -> Document:
+    """The reading's blocks as the document every format renders: headings, paragraphs, lists, code, links."""
+    blocks: list[DocumentBlock] = []
+    items: list[Item] = []
     for block in reading.blocks:
-        if (block.kind == "li") != in_list:
-            parts.append("<ul>" if not in_list else "</ul>")
-            in_list = not in_list
-        inner = "".join(_run_html(run) for run in block.runs)
-        parts.append(f"<{block.kind}>{inner}</{block.kind}>")
-    if in_list:
-        parts.append("</ul>")
-    return "\n".join(parts)
+        if block.kind != "li" and items:
+            blocks.append(ListBlock(tuple(items)))
+            items = []
+        if block.kind == "li":
+            items.append(Item((Paragraph(_runs(block.runs, base_url)),)))
+        elif block.kind == "pre":
+            blocks.append(CodeBlock("".join(run.text for run in block.runs)))
+        elif block.kind in HEADING_KINDS:
+            blocks.append(Heading(int(block.kind[1]), _runs(block.runs, base_url)))
+        else:
+            blocks.append(Paragraph(_runs(block.runs, base_url)))
+    if items:
+        blocks.append(ListBlock(tuple(items)))
+    return Document(tuple(blocks))
 
 
-def _run_html(run: Run) -> str:
-    """A run as HTML: a link's text inside <a>, the spaces around it outside, as a browser would underline it."""
-    if not run.href or not run.text.strip():
-        return html.escape(run.text)
-    text = run.text.strip()
-    before, after = run.text[: len(run.text) - len(run.text.lstrip())], run.text[len(run.text.rstrip()) :]
-    return f'{before}<a href="{html.escape(run.href)}">{html.escape(text)}</a>{after}'
+HEADING_KINDS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _runs(runs: tuple[Run, ...], base_url: str) -> tuple[Inline, ...]:
+    """A block's runs as inline runs: a link's text inside the link, the spaces around it outside."""
+    inline: list[Inline] = []
+    for run in runs:
+        url = link_url(base_url, run.href) if run.href and run.text.strip() else None
+        if url is None:
+            add_text(inline, run.text)
+            continue
+        text = run.text.strip()
+        add_text(inline, run.text[: len(run.text) - len(run.text.lstrip())])
+        inline.append(Link(url, (Text(" ".join(text.split())),)))
+        add_text(inline, run.text[len(run.text.rstrip()) :])
+    return tuple(inline)

@@ -26,7 +26,7 @@ from app.html_view import CONTENT_SECURITY_POLICY, error_page, home_page
 from app.options import Options, options_from, policy_for
 
 if TYPE_CHECKING:
-    from app.extract import Article
+    from app.document import Article
     from app.fetch import Policy
 
 # The pipeline (fetch, extract, render: requests, readability, lxml, html2text) is imported by the first

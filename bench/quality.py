@@ -39,7 +39,7 @@ from readability import Document
 
 from app.errors import ExtractError
 from app.extract import Article, extract
-from app.fetch import Page
+from app.document import Page
 from app.metadata import TITLE_SEPARATOR_RE
 from app.render import plain_text, render_json, render_text
 from bench import html_origin, started_service

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.document import Page
 from app.errors import TextModeError
 from app.extract import extract
-from app.fetch import Page, decode
+from app.fetch import decode
 from app.render import render_text
 
 PAGES = Path(__file__).parent / "pages"

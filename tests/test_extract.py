@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import lxml.html
 import pytest
 
+from app.document import Article, Document, Lines, Page, Paragraph, Text, images
 from app.errors import ExtractError
-from app.extract import Article, extract
-from app.fetch import Page
+from app.extract import extract
+from app.render import plain_text
 
 PROSE = "".join(
     f"<p>Paragraph {n} of the article is a plain sentence, long enough to count as prose for readability.</p>"
@@ -21,7 +21,7 @@ def page_of(html: str, *, is_html: bool = True) -> Page:
 
 
 def body_text(html: str) -> str:
-    return " ".join(extract(page_of(html)).html.split())
+    return " ".join(plain_text(extract(page_of(html))).text.split())
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_a_page_without_text_answers_with_its_description() -> None:
         '<html><head><meta name="description" content="What the page is about."></head>'
         "<body><div id='app'></div><script>start()</script></body></html>"
     )
-    assert extract(page_of(html)).html == "<p>What the page is about.</p>"
+    assert extract(page_of(html)).document == Document((Paragraph((Text("What the page is about."),)),))
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,8 @@ def test_links_are_made_absolute_against_the_base_href() -> None:
         f"<body><div class='article-body'>{PROSE}<p>See <a href='guide.html'>the guide</a> for more.</p>"
         f"{PROSE}</div></body></html>"
     )
-    assert 'href="https://cdn.example.org/docs/guide.html"' in extract(page_of(html)).html
+    (link,) = plain_text(extract(page_of(html))).links
+    assert link.url == "https://cdn.example.org/docs/guide.html"
 
 
 def test_plain_text_is_passed_through() -> None:
@@ -119,8 +120,7 @@ def test_plain_text_is_passed_through() -> None:
         "",
         "",
         "",
-        "First line\n\nSecond paragraph.\n",
-        plain=True,
+        Document((Lines("First line\n\nSecond paragraph.\n"),)),
     )
 
 
@@ -209,7 +209,7 @@ def test_the_byline_and_date_can_come_from_the_markup(markup: str, byline: str, 
 def image_sources(html: str) -> list[str]:
     """The src of every image in the article extracted from a page of PROSE around html."""
     article = extract(page_of(f"<html><body><article><h1>Pictures</h1>{PROSE}{html}{PROSE}</article></body></html>"))
-    return [str(image.get("src")) for image in lxml.html.fragment_fromstring(article.html).iter("img")]
+    return [image.src or "None" for image in images(article.document.blocks)]
 
 
 BLANK_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"

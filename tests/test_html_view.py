@@ -12,11 +12,13 @@ import pytest
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
+from app.document import Article, Page
 from app.errors import TextModeError
-from app.extract import Article, extract
-from app.fetch import Page, decode
+from app.extract import extract
+from app.fetch import decode
 from app.html_view import CONTENT_SECURITY_POLICY, curl_command, reader_href, reading_page
 from app.render import render_text
+from tests.articles import html_article
 from tests.golden import golden_pages
 from tests.samples import OWLS
 
@@ -45,7 +47,7 @@ def readable_goldens() -> list[Path]:
 
 
 def article(html: str, *, title: str = "A title", url: str = "https://example.com/a") -> Article:
-    return Article(url, url, title, "", "", "", "en", html)
+    return html_article(url, url, title, "", "", "", "en", html)
 
 
 def pre_of(page: str) -> lxml.html.HtmlElement:
@@ -209,6 +211,6 @@ def test_an_unknown_path_in_a_browser_is_a_page_and_json_errors_stay_json(client
     ],
 )
 def test_the_text_carries_the_articles_language_and_direction(lang: str, attributes: dict[str, str]) -> None:
-    page_article = Article("https://example.com/a", "https://example.com/a", "T", "", "", "", lang, "<p>Text.</p>")
+    page_article = html_article("https://example.com/a", "https://example.com/a", "T", "", "", "", lang, "<p>Text.</p>")
     pre = pre_of(reading_page(page_article, base=BASE, width=80))
     assert {name: value for name, value in pre.attrib.items() if name != "class"} == attributes

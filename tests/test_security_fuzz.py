@@ -12,9 +12,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.document import Page
 from app.errors import ExtractError
 from app.extract import extract
-from app.fetch import Page, decode
+from app.fetch import decode
 from app.render import render_json, render_markdown, render_text
 
 SEEDS = sorted((Path(__file__).parent / "pages").glob("*.html"))
