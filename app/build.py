@@ -129,7 +129,7 @@ class _Builder:
                 runs = []
                 blocks.extend(self.block(child, tag))
             else:
-                self.inline(child, tag, runs)
+                _inline(self, child, tag, runs)
             add_text(runs, child.tail)
         if has_content(runs):
             blocks.append(Paragraph(tuple(runs)))
@@ -141,16 +141,16 @@ class _Builder:
             runs = self.runs(element)
             return [Heading(int(tag[1]), runs)] if has_content(runs) else []
         if tag in LISTS:
-            return self.list_block(element, tag)
+            return _list_block(self, element, tag)
         if tag in PREFORMATTED:
             text = element.text_content().replace("\r\n", "\n").replace("\r", "\n")
             return [CodeBlock(text)] if text.strip() else []
         if tag == "table":
-            return self.table(element)
+            return _table(self, element)
         if tag == "hr":
             return [Rule()]
         if tag == "dl":
-            items = self.definitions(element)
+            items = _definitions(self, element)
             return [DefinitionList(tuple(items))] if items else []
         blocks = self.container(element)
         if not blocks:
@@ -164,53 +164,6 @@ class _Builder:
         if tag == "dd":  # a description outside a list of terms is still indented under what it describes
             return [DefinitionList((Definition(tuple(blocks)),))]
         return blocks
-
-    def definitions(self, element: lxml.html.HtmlElement) -> list[Term | Definition | Block]:
-        """A definition list's terms and descriptions, in order (HTML allows a <div> around each pair)."""
-        items: list[Term | Definition | Block] = []
-        for child in element:
-            tag = _tag(child)
-            if tag == "div":
-                items.extend(self.definitions(child))
-            elif tag in ("dt", "dd"):
-                blocks = tuple(self.container(child))
-                if blocks:
-                    items.append(Term(blocks) if tag == "dt" else Definition(blocks))
-            elif tag and tag not in DROPPED:
-                items.extend(self.block(child, tag))
-        return items
-
-    def list_block(self, element: lxml.html.HtmlElement, tag: str) -> list[Block]:
-        items = [child for child in element if _tag(child) == "li"]
-        if not items:
-            return self.container(element)
-        return [
-            ListBlock(
-                tuple(Item(tuple(self.container(item))) for item in items),
-                ordered=tag == "ol",
-                start=_int(element.get("start"), 1),
-            )
-        ]
-
-    def table(self, element: lxml.html.HtmlElement) -> list[Block]:
-        rows = [row for row in element.iter("tr") if _closest_table(row) is element]
-        cells = [[cell for cell in row if _tag(cell) in ("td", "th")] for row in rows]
-        columns = max((len(row) for row in cells), default=0)
-        caption_element = element.find("caption")
-        caption = self.container(caption_element) if caption_element is not None else []
-        # One column, or a table inside a cell: the table lays out the page, it holds no data.
-        if columns <= 1 or any(cell.find(".//table") is not None for row in cells for cell in row):
-            blocks = caption
-            for row in cells:
-                for cell in row:
-                    blocks.extend(self.container(cell))
-            return blocks
-        table_rows = tuple(
-            tuple(Cell(self.runs(cell, flatten_blocks=True), header=_tag(cell) == "th") for cell in row)
-            for row in cells
-        )
-        header = all(_tag(cell) == "th" for cell in cells[0])
-        return [Table(table_rows, caption=tuple(caption), header=header)]
 
     def runs(self, element: lxml.html.HtmlElement, *, flatten_blocks: bool = False) -> tuple[Inline, ...]:
         runs: list[Inline] = []
@@ -227,40 +180,90 @@ class _Builder:
                 self.inline_children(child, runs, flatten_blocks=True)
                 add_text(runs, " ")
             else:
-                self.inline(child, tag, runs)
+                _inline(self, child, tag, runs)
             add_text(runs, child.tail)
 
-    def inline(self, element: lxml.html.HtmlElement, tag: str, runs: list[Inline]) -> None:
-        """One inline element as runs appended to runs."""
-        if not tag or tag in DROPPED:
-            return
-        if tag == "br":
-            runs.append(Break())
-        elif tag == "img":
-            alt = " ".join((element.get("alt") or "").split())
-            src = _web_url(self.base_url, element.get("src"))
-            if alt or src:
-                runs.append(Image(alt, src))
-        elif tag == "a":
-            url = link_url(self.base_url, element.get("href"))
-            if url is None:
-                self.inline_children(element, runs, flatten_blocks=False)
-            else:
-                runs.append(Link(url, self.runs(element)))
-        elif tag == "q":
-            add_text(runs, "“")
-            self.inline_children(element, runs, flatten_blocks=False)
-            add_text(runs, "”")
-        elif tag in EMPHASIS:
-            inner = self.runs(element, flatten_blocks=True)
-            if inner:
-                runs.append(Emphasis(inner, strong=EMPHASIS[tag]))
-        elif tag in CODE:
-            text = collapsed(_code_text(element))
-            if text:
-                runs.append(Code(text))
+
+def _inline(builder: _Builder, element: lxml.html.HtmlElement, tag: str, runs: list[Inline]) -> None:
+    """One inline element as runs appended to runs."""
+    if not tag or tag in DROPPED:
+        return
+    if tag == "br":
+        runs.append(Break())
+    elif tag == "img":
+        alt = " ".join((element.get("alt") or "").split())
+        src = _web_url(builder.base_url, element.get("src"))
+        if alt or src:
+            runs.append(Image(alt, src))
+    elif tag == "a":
+        url = link_url(builder.base_url, element.get("href"))
+        if url is None:
+            builder.inline_children(element, runs, flatten_blocks=False)
         else:
-            self.inline_children(element, runs, flatten_blocks=True)
+            runs.append(Link(url, builder.runs(element)))
+    elif tag == "q":
+        add_text(runs, "“")
+        builder.inline_children(element, runs, flatten_blocks=False)
+        add_text(runs, "”")
+    elif tag in EMPHASIS:
+        inner = builder.runs(element, flatten_blocks=True)
+        if inner:
+            runs.append(Emphasis(inner, strong=EMPHASIS[tag]))
+    elif tag in CODE:
+        text = collapsed(_code_text(element))
+        if text:
+            runs.append(Code(text))
+    else:
+        builder.inline_children(element, runs, flatten_blocks=True)
+
+
+def _definitions(builder: _Builder, element: lxml.html.HtmlElement) -> list[Term | Definition | Block]:
+    """A definition list's terms and descriptions, in order (HTML allows a <div> around each pair)."""
+    items: list[Term | Definition | Block] = []
+    for child in element:
+        tag = _tag(child)
+        if tag == "div":
+            items.extend(_definitions(builder, child))
+        elif tag in ("dt", "dd"):
+            blocks = tuple(builder.container(child))
+            if blocks:
+                items.append(Term(blocks) if tag == "dt" else Definition(blocks))
+        elif tag and tag not in DROPPED:
+            items.extend(builder.block(child, tag))
+    return items
+
+
+def _list_block(builder: _Builder, element: lxml.html.HtmlElement, tag: str) -> list[Block]:
+    items = [child for child in element if _tag(child) == "li"]
+    if not items:
+        return builder.container(element)
+    return [
+        ListBlock(
+            tuple(Item(tuple(builder.container(item))) for item in items),
+            ordered=tag == "ol",
+            start=_int(element.get("start"), 1),
+        )
+    ]
+
+
+def _table(builder: _Builder, element: lxml.html.HtmlElement) -> list[Block]:
+    rows = [row for row in element.iter("tr") if _closest_table(row) is element]
+    cells = [[cell for cell in row if _tag(cell) in ("td", "th")] for row in rows]
+    columns = max((len(row) for row in cells), default=0)
+    caption_element = element.find("caption")
+    caption = builder.container(caption_element) if caption_element is not None else []
+    # One column, or a table inside a cell: the table lays out the page, it holds no data.
+    if columns <= 1 or any(cell.find(".//table") is not None for row in cells for cell in row):
+        blocks = caption
+        for row in cells:
+            for cell in row:
+                blocks.extend(builder.container(cell))
+        return blocks
+    table_rows = tuple(
+        tuple(Cell(builder.runs(cell, flatten_blocks=True), header=_tag(cell) == "th") for cell in row) for row in cells
+    )
+    header = all(_tag(cell) == "th" for cell in cells[0])
+    return [Table(table_rows, caption=tuple(caption), header=header)]
 
 
 def _code_text(element: lxml.html.HtmlElement) -> str:

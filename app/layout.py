@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from anyascii import anyascii
@@ -25,7 +27,6 @@ from app.document import (
     Heading,
     Image,
     Inline,
-    Item,
     Lines,
     Link,
     ListBlock,
@@ -262,12 +263,14 @@ class _Layout:
         self.numbers: dict[str, int] = {}
         self.links: list[Reference] = []
 
-    def _inner(self, width: int, indent: int) -> int:
+    def inner(self, width: int, indent: int) -> int:
+        """The width left for text indented by indent columns."""
         if width <= 0:
             return 0
         return max(width - indent, MIN_WIDTH)
 
-    def _text(self, text: str) -> str:
+    def text(self, text: str) -> str:
+        """Page text as the style writes it (in 7-bit ASCII when asked)."""
         return to_ascii(text) if self.style.ascii else text
 
     def blocks(self, blocks: tuple[Block, ...], width: int, *, list_depth: int = 0) -> list[Laid]:
@@ -275,151 +278,14 @@ class _Layout:
         out: list[Laid] = []
         for block in blocks:
             if isinstance(block, ListBlock):
-                out.extend(self.list_block(block, width, list_depth))
+                out.extend(_list_block(self, block, width, list_depth))
             else:
                 out.extend(self.block(block, width))
         return out
 
     def block(self, block: Block, width: int) -> list[Laid]:
-        if isinstance(block, Paragraph):
-            text = self.inline_text(block.runs)
-            return [wrap(text, width)] if text else []
-        if isinstance(block, Heading):
-            return self.heading(block, width)
-        if isinstance(block, ListBlock):
-            return self.list_block(block, width, 0)
-        if isinstance(block, CodeBlock):
-            return self.code(block.text)
-        if isinstance(block, Quote):
-            return self.indented(block.blocks, width, blank=True)
-        if isinstance(block, Table):
-            return self.table(block, width)
-        if isinstance(block, Figure):
-            return self.figure(block, width)
-        if isinstance(block, Caption):
-            return self.blocks(block.blocks, width)
-        if isinstance(block, Rule):
-            return [["* * *"]]
-        if isinstance(block, DefinitionList):
-            lines = self.definitions(block, width)
-            return [lines] if lines else []
-        if isinstance(block, Lines):
-            return [self.author_lines(block.text, width)]
-        if isinstance(block, PageMark):
-            return [[f"-- page {block.number} --"]] if self.style.page_marks else []
-        raise TypeError(f"not a block: {block!r}")
-
-    def indented(self, blocks: tuple[Block, ...], width: int, *, blank: bool) -> list[Laid]:
-        """Blocks indented under what they belong to: a quotation, a term's description."""
-        inner = self._inner(width, QUOTE_INDENT)
-        lines = join_blocks(self.blocks(blocks, inner), blank=blank)
-        return [[(" " * QUOTE_INDENT + line).rstrip() for line in lines]] if lines else []
-
-    def author_lines(self, text: str, width: int) -> Laid:
-        """A plain-text page: each line wrapped on its own under its indent, blank lines kept."""
-        lines: list[str] = []
-        for line in self._text(text).replace("\r\n", "\n").split("\n"):
-            indent = len(line) - len(line.lstrip(" "))
-            wrapped = wrap(" ".join(line.split()), self._inner(width, indent)) if line.strip() else [""]
-            lines.extend(" " * indent + part for part in wrapped)
-        while lines and not lines[-1]:
-            lines.pop()
-        while lines and not lines[0]:
-            lines.pop(0)
-        return lines
-
-    def code(self, text: str) -> list[Laid]:
-        lines = [line.rstrip() for line in self._text(text).split("\n")]
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        while lines and not lines[-1].strip():
-            lines.pop()
-        return [lines] if lines else []
-
-    def heading(self, heading: Heading, width: int) -> list[Laid]:
-        text = self.inline_text(heading.runs).replace("\n", " ")
-        if not text:
-            return []
-        lines = wrap(text, width)
-        rule = "=" if heading.level == 1 else "-"
-        ruler = [rule * max(display_width(line) for line in lines)] if self.style.rules else []
-        if self.style.bold_headings:
-            lines = [f"{BOLD_ON}{line}{BOLD_OFF}" for line in lines]
-        return [[*lines, *ruler]]
-
-    def definitions(self, block: DefinitionList, width: int) -> list[str]:
-        """A definition list as one block: each term on its line, its description indented under it."""
-        lines: list[str] = []
-        for item in block.items:
-            if isinstance(item, Term):
-                lines.extend(join_blocks(self.blocks(item.blocks, width), blank=False))
-            elif isinstance(item, Definition):
-                for laid in self.indented(item.blocks, width, blank=False):
-                    lines.extend(laid)
-            else:
-                lines.extend(join_blocks(self.block(item, width), blank=False))
-        return lines
-
-    def figure(self, figure: Figure, width: int) -> list[Laid]:
-        """A figure whose picture is not shown says what it was: its caption, or nothing for a bare photo credit.
-
-        Without it, a caption or "Credit: Reuters" stands alone as a paragraph. The words-only layout (images
-        left out) keeps the caption's words where the page has them.
-        """
-        captions = [" ".join(text.split()) for text in _caption_texts(figure.blocks)]
-        shown = any(image.alt for image in images(figure.blocks))
-        if not self.style.images or shown or not captions:
-            return self.blocks(figure.blocks, width)
-        caption = self._text(" ".join(captions))
-        blocks = self.blocks(_without_captions(figure.blocks), width)
-        if not caption or CREDIT_RE.match(caption):
-            return blocks
-        return [wrap(f"[image: {caption}]", width), *blocks]
-
-    def list_block(self, block: ListBlock, width: int, depth: int) -> list[Laid]:
-        count = len(block.items)
-        if block.ordered:
-            markers = [f"{block.start + index}." for index in range(count)]
-        else:
-            markers = [BULLETS[depth % len(BULLETS)]] * count
-        pad = max(display_width(marker) for marker in markers) + 1
-        inner = self._inner(width, pad)
-        lines: list[str] = []
-        # An item with no text (an icon, a picture left out, a button) gets no bullet of its own.
-        bodies = [self.item(item, inner, depth) for item in block.items]
-        numbered = [body for body in bodies if any(line.strip() for line in body)]
-        for body, marker in zip(numbered, markers, strict=False):
-            lines.append(marker.ljust(pad) + body[0])
-            lines.extend((" " * pad + line).rstrip() for line in body[1:])
-        return [[line.rstrip() for line in lines]] if lines else []
-
-    def item(self, item: Item, width: int, depth: int) -> list[str]:
-        return join_blocks(self.blocks(item.blocks, width, list_depth=depth + 1), blank=False)
-
-    def table(self, table: Table, width: int) -> list[Laid]:
-        blocks = self.blocks(table.caption, width)
-        columns = max((len(row) for row in table.rows), default=0)
-        texts = [[self.inline_text(cell.runs).replace("\n", " ") for cell in row] for row in table.rows]
-        texts = [row + [""] * (columns - len(row)) for row in texts if any(row)]
-        if not texts:
-            return blocks
-        header = table.header and len(texts) > 1
-        widths = [max(display_width(row[col]) for row in texts) for col in range(columns)]
-        if width <= 0 or sum(widths) + 2 * (columns - 1) <= width:
-            lines = [_row_line(row, widths) for row in texts]
-            if header:
-                lines.insert(1, "  ".join("-" * size for size in widths).rstrip())
-            blocks.append(lines)
-            return blocks
-        # Too wide for the line: each row as lines of "column: value".
-        names = texts[0] if header else [""] * columns
-        for row in texts[1:] if header else texts:
-            lines = []
-            for name, value in zip(names, row, strict=True):
-                if value:
-                    lines.extend(wrap(f"{name}: {value}" if name else value, width))
-            blocks.append(lines)
-        return blocks
+        """One block as the blocks of lines it makes (none when it shows nothing)."""
+        return BLOCK_LAYOUTS[type(block)](self, block, width)
 
     def inline_text(self, runs: tuple[Inline, ...]) -> str:
         """Runs as one paragraph's text: white space collapsed, link numbers after link text."""
@@ -430,7 +296,7 @@ class _Layout:
     def inline(self, runs: tuple[Inline, ...], inline: _Inline) -> None:
         for run in runs:
             if isinstance(run, Text | Code):
-                inline.parts.append(self._text(run.text))
+                inline.parts.append(self.text(run.text))
             elif isinstance(run, Link):
                 self.link(run, inline)
             elif isinstance(run, Emphasis):
@@ -438,7 +304,7 @@ class _Layout:
             elif isinstance(run, Break):
                 inline.parts.append("\n")
             elif isinstance(run, Image) and run.alt and self.style.images:
-                inline.parts.append(f" [image: {self._text(run.alt)}]{SOFT_SPACE}")
+                inline.parts.append(f" [image: {self.text(run.alt)}]{SOFT_SPACE}")
 
     def link(self, link: Link, inline: _Inline) -> None:
         """The link's text, then its number right after the text (before any space that follows)."""
@@ -465,6 +331,163 @@ class _Layout:
         if self.style.references:
             marker = f"{REFERENCE_ON}[{number}]{REFERENCE_OFF}" if self.style.mark_references else f"[{number}]"
         inline.parts.append(f"{stripped}{close}{marker}{space}")
+
+
+def _paragraph(layout: _Layout, block: Paragraph, width: int) -> list[Laid]:
+    text = layout.inline_text(block.runs)
+    return [wrap(text, width)] if text else []
+
+
+def _heading(layout: _Layout, heading: Heading, width: int) -> list[Laid]:
+    text = layout.inline_text(heading.runs).replace("\n", " ")
+    if not text:
+        return []
+    lines = wrap(text, width)
+    rule = "=" if heading.level == 1 else "-"
+    ruler = [rule * max(display_width(line) for line in lines)] if layout.style.rules else []
+    if layout.style.bold_headings:
+        lines = [f"{BOLD_ON}{line}{BOLD_OFF}" for line in lines]
+    return [[*lines, *ruler]]
+
+
+def _indented(layout: _Layout, blocks: tuple[Block, ...], width: int, *, blank: bool) -> list[Laid]:
+    """Blocks indented under what they belong to: a quotation, a term's description."""
+    inner = layout.inner(width, QUOTE_INDENT)
+    lines = join_blocks(layout.blocks(blocks, inner), blank=blank)
+    return [[(" " * QUOTE_INDENT + line).rstrip() for line in lines]] if lines else []
+
+
+def _quote(layout: _Layout, quote: Quote, width: int) -> list[Laid]:
+    return _indented(layout, quote.blocks, width, blank=True)
+
+
+def _author_lines(layout: _Layout, block: Lines, width: int) -> list[Laid]:
+    """A plain-text page: each line wrapped on its own under its indent, blank lines kept."""
+    lines: list[str] = []
+    for line in layout.text(block.text).replace("\r\n", "\n").split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        wrapped = wrap(" ".join(line.split()), layout.inner(width, indent)) if line.strip() else [""]
+        lines.extend(" " * indent + part for part in wrapped)
+    return [_trimmed(lines)]
+
+
+def _code(layout: _Layout, block: CodeBlock, width: int) -> list[Laid]:
+    lines = _trimmed([line.rstrip() for line in layout.text(block.text).split("\n")])
+    return [lines] if lines else []
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    """lines without the blank lines at either end."""
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _definitions(layout: _Layout, block: DefinitionList, width: int) -> list[Laid]:
+    """A definition list as one block: each term on its line, its description indented under it."""
+    lines: list[str] = []
+    for item in block.items:
+        if isinstance(item, Term):
+            lines.extend(join_blocks(layout.blocks(item.blocks, width), blank=False))
+        elif isinstance(item, Definition):
+            for laid in _indented(layout, item.blocks, width, blank=False):
+                lines.extend(laid)
+        else:
+            lines.extend(join_blocks(layout.block(item, width), blank=False))
+    return [lines] if lines else []
+
+
+def _figure(layout: _Layout, figure: Figure, width: int) -> list[Laid]:
+    """A figure whose picture is not shown says what it was: its caption, or nothing for a bare photo credit.
+
+    Without it, a caption or "Credit: Reuters" stands alone as a paragraph. The words-only layout (images
+    left out) keeps the caption's words where the page has them.
+    """
+    captions = [" ".join(text.split()) for text in _caption_texts(figure.blocks)]
+    shown = any(image.alt for image in images(figure.blocks))
+    if not layout.style.images or shown or not captions:
+        return layout.blocks(figure.blocks, width)
+    caption = layout.text(" ".join(captions))
+    blocks = layout.blocks(_without_captions(figure.blocks), width)
+    if not caption or CREDIT_RE.match(caption):
+        return blocks
+    return [wrap(f"[image: {caption}]", width), *blocks]
+
+
+def _caption(layout: _Layout, caption: Caption, width: int) -> list[Laid]:
+    return layout.blocks(caption.blocks, width)
+
+
+def _list_block(layout: _Layout, block: ListBlock, width: int, depth: int = 0) -> list[Laid]:
+    count = len(block.items)
+    if block.ordered:
+        markers = [f"{block.start + index}." for index in range(count)]
+    else:
+        markers = [BULLETS[depth % len(BULLETS)]] * count
+    pad = max(display_width(marker) for marker in markers) + 1
+    inner = layout.inner(width, pad)
+    lines: list[str] = []
+    # An item with no text (an icon, a picture left out, a button) gets no bullet of its own.
+    bodies = [join_blocks(layout.blocks(item.blocks, inner, list_depth=depth + 1), blank=False) for item in block.items]
+    numbered = [body for body in bodies if any(line.strip() for line in body)]
+    for body, marker in zip(numbered, markers, strict=False):
+        lines.append(marker.ljust(pad) + body[0])
+        lines.extend((" " * pad + line).rstrip() for line in body[1:])
+    return [[line.rstrip() for line in lines]] if lines else []
+
+
+def _table(layout: _Layout, table: Table, width: int) -> list[Laid]:
+    blocks = layout.blocks(table.caption, width)
+    columns = max((len(row) for row in table.rows), default=0)
+    texts = [[layout.inline_text(cell.runs).replace("\n", " ") for cell in row] for row in table.rows]
+    texts = [row + [""] * (columns - len(row)) for row in texts if any(row)]
+    if not texts:
+        return blocks
+    header = table.header and len(texts) > 1
+    widths = [max(display_width(row[col]) for row in texts) for col in range(columns)]
+    if width <= 0 or sum(widths) + 2 * (columns - 1) <= width:
+        lines = [_row_line(row, widths) for row in texts]
+        if header:
+            lines.insert(1, "  ".join("-" * size for size in widths).rstrip())
+        blocks.append(lines)
+        return blocks
+    # Too wide for the line: each row as lines of "column: value".
+    names = texts[0] if header else [""] * columns
+    for row in texts[1:] if header else texts:
+        lines = []
+        for name, value in zip(names, row, strict=True):
+            if value:
+                lines.extend(wrap(f"{name}: {value}" if name else value, width))
+        blocks.append(lines)
+    return blocks
+
+
+def _rule(layout: _Layout, rule: Rule, width: int) -> list[Laid]:
+    return [["* * *"]]
+
+
+def _page_mark(layout: _Layout, mark: PageMark, width: int) -> list[Laid]:
+    return [[f"-- page {mark.number} --"]] if layout.style.page_marks else []
+
+
+# How each kind of block is laid out.
+BLOCK_LAYOUTS: dict[type, Callable[[_Layout, Any, int], list[Laid]]] = {
+    Paragraph: _paragraph,
+    Heading: _heading,
+    ListBlock: _list_block,
+    CodeBlock: _code,
+    Quote: _quote,
+    Table: _table,
+    Figure: _figure,
+    Caption: _caption,
+    Rule: _rule,
+    DefinitionList: _definitions,
+    Lines: _author_lines,
+    PageMark: _page_mark,
+}
 
 
 def _row_line(row: list[str], widths: list[int]) -> str:
