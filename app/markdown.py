@@ -75,6 +75,9 @@ def escape_marks(markdown: str) -> str:
     return MARKUP_AFTER_RE.sub(escaped, markdown).translate(PLAIN_MARKS)
 
 
+LEADING_BLANK_LINES_RE = re.compile(r"^(?:[ \t]*\n)+")
+
+
 def markdown_body(document: Document, *, base_url: str, width: int) -> str:
     """The document's body as Markdown; the page's text in it is text, never HTML or a link of its own.
 
@@ -91,7 +94,8 @@ def markdown_body(document: Document, *, base_url: str, width: int) -> str:
             converter.wrap_links = False
             converter.unicode_snob = True
             converter.single_line_break = False
-            parts.append(converter.handle(_blocks_html(tuple(pending))).strip())
+            # Blank lines off both ends, but not the first line's indent: it may begin a code block.
+            parts.append(LEADING_BLANK_LINES_RE.sub("", converter.handle(_blocks_html(tuple(pending)))).rstrip())
             pending.clear()
 
     for block in document.blocks:

@@ -17,7 +17,7 @@ from app.errors import TextModeError
 from app.extract import extract
 from app.fetch import decode
 from app.html_view import CONTENT_SECURITY_POLICY, curl_command, reader_href, reading_page
-from app.render import render_text
+from app.render import render_json, render_text
 from tests.articles import html_article
 from tests.golden import golden_pages
 from tests.samples import OWLS
@@ -84,6 +84,32 @@ def test_headings_and_the_title_are_bold_without_changing_the_text() -> None:
     html = "<h2>Turning heads</h2><p>Owls turn their heads.</p><pre>x = 1\n---</pre>"  # another width: no heading
     pre = pre_of(reading_page(article(html, title="Owls"), base=BASE, width=80))
     assert [strong.text_content() for strong in pre.iter("strong")] == ["Owls", "Turning heads"]
+
+
+def test_a_preformatted_line_over_a_rule_of_its_width_is_not_a_heading() -> None:
+    # The view knows headings from the document, not from a line of dashes under a line of the same width.
+    html = "<p>Owls turn their heads.</p><pre>owls\n----</pre>"
+    pre = pre_of(reading_page(article(html, title="Owls"), base=BASE, width=80))
+    assert [strong.text_content() for strong in pre.iter("strong")] == ["Owls"]
+    assert "owls\n----" in pre.text_content()
+
+
+def test_a_number_in_brackets_in_code_is_not_a_reference() -> None:
+    # Only a link's own number is a link: `arr[1]` in code and "[2]" in text stay text.
+    html = '<pre>arr[1] = owls[2]</pre><p>See <a href="/owls">owls</a>, and note [2].</p>'
+    page_article = article(html)
+    pre = pre_of(reading_page(page_article, base=BASE, width=80))
+    assert pre.text_content() == render_text(page_article, width=80)
+    numbers = [a.text_content() for a in pre.iter("a") if a.get("class") != "original"]
+    assert numbers == ["[1]", "[1]"]  # after "owls" in the text, and in the References
+
+
+def test_the_reading_view_counts_the_words_json_counts() -> None:
+    html = "<h2>Owls</h2><ol><li>Barn owls hunt.</li><li>Tawny owls call.</li></ol><p>A <a href='/x'>link</a>.</p>"
+    page_article = article(html, title="Birds")
+    words = render_json(page_article)["word_count"]
+    assert words == 9  # no list numbers, reference numbers or rules among them
+    assert f">{words:,} words · about 1 min" in reading_page(page_article, base=BASE, width=80)
 
 
 def test_an_articles_own_references_heading_is_left_as_text() -> None:

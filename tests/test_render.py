@@ -193,3 +193,17 @@ def test_the_markdown_header_links_only_to_the_page() -> None:
 def test_markdown_escapes_only_what_would_be_markup(html: str, markdown: str) -> None:
     article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert render_markdown(article).split("\n\n")[2] == markdown + "\n"
+
+
+@pytest.mark.parametrize(
+    ("html", "markdown"),
+    [
+        # A wiki's shell session with the part to replace in italics: literal in the code block, no underscores.
+        ("<pre>$ sudo <i>cmd</i> --now</pre>", "    $ sudo cmd --now"),
+        # Bold inside inline code: the code's text, no asterisks inside the span.
+        ("<p>Run <code><b>&lt;(</b>wpa_passphrase owl</code> now.</p>", "Run `<(wpa_passphrase owl` now."),
+    ],
+)
+def test_markdown_never_puts_emphasis_inside_code(html: str, markdown: str) -> None:
+    article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_markdown(article).split("\n\n")[2] == markdown + "\n"
