@@ -32,3 +32,9 @@ def test_every_setting_is_in_the_configuration_table() -> None:
 
     for variable in [*PARSERS, "PORT", "WEB_CONCURRENCY", "AWS_LAMBDA_RUNTIME_API"]:
         assert f"| `{variable}` |" in README
+
+
+def test_the_development_section_lists_every_module_once() -> None:
+    section = README.split("## Development", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `(app/\w+\.py)`:", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(f"app/{path.name}" for path in (ROOT / "app").glob("*.py"))
