@@ -34,6 +34,7 @@ from app.document import (
     Term,
     Text,
 )
+from app.visible import visible_url
 
 # Elements whose content is never the article's text.
 DROPPED = frozenset(
@@ -55,6 +56,7 @@ CODE = frozenset({"code", "kbd", "tt", "samp"})
 # Zero-width spaces, word joiners, BOMs and soft hyphens: invisible on the page, noise in a terminal or a copy.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2,}")
+ASCII_SPACE_RE = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def document_of(root: lxml.html.HtmlElement, *, base_url: str) -> Document:
@@ -72,7 +74,7 @@ def link_url(base_url: str, href: str | None) -> str | None:
     if not href or not href.strip():
         return None
     try:
-        url = urljoin(base_url, href.strip())
+        url = visible_url(urljoin(base_url, href.strip()))
     except ValueError:
         return None
     if not url.lower().startswith(("http://", "https://")):
@@ -84,6 +86,10 @@ def link_url(base_url: str, href: str | None) -> str | None:
 
 def collapsed(text: str) -> str:
     """Text with its white space collapsed as a browser shows it; a single no-break space stays, invisibles go."""
+    if text.isascii():  # most text nodes: only ASCII white space to collapse, and often none (a tenth of the time)
+        if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+            return ASCII_SPACE_RE.sub(" ", text)
+        return text
     return SPACE_RE.sub(" ", text.translate(INVISIBLE))
 
 
@@ -210,7 +216,10 @@ def _inline(builder: _Builder, element: lxml.html.HtmlElement, tag: str, runs: l
         if inner:
             runs.append(Emphasis(inner, strong=EMPHASIS[tag]))
     elif tag in CODE:
-        text = collapsed(_code_text(element))
+        if element.find(".//a[@href]") is not None:  # a link in code stays a link, its text code
+            runs.extend(_as_code(builder.runs(element, flatten_blocks=True)))
+            return
+        text = _code_text(element)
         if text:
             runs.append(Code(text))
     else:
@@ -266,15 +275,30 @@ def _table(builder: _Builder, element: lxml.html.HtmlElement) -> list[Block]:
     return [Table(table_rows, caption=tuple(caption), header=header)]
 
 
+def _as_code(runs: tuple[Inline, ...]) -> list[Inline]:
+    """Runs inside code as code: text as code, links kept, no emphasis (code is never emphasised)."""
+    out: list[Inline] = []
+    for run in runs:
+        if isinstance(run, Text):
+            out.append(Code(run.text))
+        elif isinstance(run, Link):
+            out.append(Link(run.url, tuple(_as_code(run.runs))))
+        elif isinstance(run, Emphasis):
+            out.extend(_as_code(run.runs))
+        else:
+            out.append(run)
+    return out
+
+
 def _code_text(element: lxml.html.HtmlElement) -> str:
-    """The text of inline code, a line break in it a space (as html2text writes it in a code span)."""
-    parts = [element.text or ""]
+    """The text of inline code, its white space collapsed but for its line breaks."""
+    parts = [collapsed(element.text or "")]
     for child in element:
         if _tag(child) == "br":
-            parts.append(" ")
+            parts.append("\n")
         elif isinstance(child.tag, str):
             parts.append(_code_text(child))
-        parts.append(child.tail or "")
+        parts.append(collapsed(child.tail or ""))
     return "".join(parts)
 
 
@@ -283,7 +307,7 @@ def _web_url(base_url: str, value: str | None) -> str:
     if not value or not value.strip():
         return ""
     try:
-        url = urljoin(base_url, value.strip())
+        url = visible_url(urljoin(base_url, value.strip()))
     except ValueError:
         return ""
     return url if url.lower().startswith(("http://", "https://")) else ""

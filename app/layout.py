@@ -63,6 +63,7 @@ SOFT_SPACE_RE = re.compile("\x00+(?=[\\s,.;:!?)\\]}\x00]|$)")
 # <a>Roadmap</a><a>Features</a>, which a browser's CSS sets apart; run together they would be one word.
 LINK_GAP = "\x01"
 LINK_GAP_RE = re.compile("\x01+(?=[^\\W_])")
+MULTIPLE_SPACES_RE = re.compile(" {2,}")
 
 # Style marks (app.visible.MARKS, never a page's): they take no columns while text is laid out, and become
 # escape sequences (?ansi=1) or markup (the reading view) only after the final guard on control characters.
@@ -160,24 +161,53 @@ def wrap(text: str, width: int) -> list[str]:
     """Wrap text at width columns without breaking a word; "\\n" is a hard break; width 0 means no wrapping."""
     lines: list[str] = []
     for segment in text.split("\n"):
-        words = segment.split(" ")
         if width <= 0:
-            lines.append(" ".join(word for word in words if word))
+            lines.append(" ".join(word for word in segment.split(" ") if word))
+        elif segment.isascii():
+            lines.extend(_wrap_ascii(segment, width))
+        else:
+            lines.extend(_wrap_wide(segment, width))
+    return lines
+
+
+def _wrap_ascii(segment: str, width: int) -> list[str]:
+    """One line of ASCII text wrapped: each character one column, a word never broken."""
+    if len(segment) <= width and "  " not in segment and not segment.startswith(" ") and not segment.endswith(" "):
+        return [segment]
+    lines: list[str] = []
+    line: list[str] = []
+    used = -1  # the columns of line, with a space before each word but the first
+    for word in segment.split(" "):
+        if not word:
             continue
-        line, used = "", 0
-        for word in words:
-            if not word:
-                continue
-            for index, piece in enumerate(_pieces(word)):
-                gap = 1 if index == 0 and line else 0
-                size = display_width(piece)
-                if line and used + gap + size > width:
-                    lines.append(line)
-                    line, used = piece, size
-                else:
-                    line += " " * gap + piece
-                    used += gap + size
-        lines.append(line)
+        size = len(word)
+        if line and used + 1 + size > width:
+            lines.append(" ".join(line))
+            line, used = [word], size
+        else:
+            line.append(word)
+            used += 1 + size
+    lines.append(" ".join(line))
+    return lines
+
+
+def _wrap_wide(segment: str, width: int) -> list[str]:
+    """One line of text wrapped by display width, breaking between CJK characters where a line may break."""
+    lines: list[str] = []
+    line, used = "", 0
+    for word in segment.split(" "):
+        if not word:
+            continue
+        for index, piece in enumerate(_pieces(word)):
+            gap = 1 if index == 0 and line else 0
+            size = display_width(piece)
+            if line and used + gap + size > width:
+                lines.append(line)
+                line, used = piece, size
+            else:
+                line += " " * gap + piece
+                used += gap + size
+    lines.append(line)
     return lines
 
 
@@ -245,14 +275,16 @@ class _Inline:
     parts: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        joined = SOFT_SPACE_RE.sub("", "".join(self.parts)).replace(SOFT_SPACE, " ")
-        joined = LINK_GAP_RE.sub(" ", joined).replace(LINK_GAP, "")
-        lines = [" ".join(line.split(" ")).strip() for line in joined.split("\n")]
-        while lines and not lines[-1]:
-            lines.pop()
-        while lines and not lines[0]:
-            lines.pop(0)
-        return re.sub(" {2,}", " ", "\n".join(lines))
+        joined = "".join(self.parts)
+        if SOFT_SPACE in joined:
+            joined = SOFT_SPACE_RE.sub("", joined).replace(SOFT_SPACE, " ")
+        if LINK_GAP in joined:
+            joined = LINK_GAP_RE.sub(" ", joined).replace(LINK_GAP, "")
+        if "\n" in joined:
+            joined = "\n".join(_trimmed([line.strip() for line in joined.split("\n")]))
+        else:
+            joined = joined.strip()
+        return MULTIPLE_SPACES_RE.sub(" ", joined) if "  " in joined else joined
 
 
 class _Layout:

@@ -191,6 +191,7 @@ def _runs_html(runs: tuple[Inline, ...]) -> str:
 
 def _code_html(text: str) -> str:
     """Inline code as a code span; with a backtick inside, as text (html2text's single backticks would close)."""
+    text = text.replace("\n", " ")  # a code span holds no line break: html2text writes a <br> in one as a space
     if "`" in text:
         return escape(mark_text(text), quote=False)
     # html2text wraps lines at spaces, inside a code span too: a `<div>` that began a line there would start

@@ -37,9 +37,9 @@ import lxml.html
 import requests
 from readability import Document
 
+from app.document import Article, Page
 from app.errors import ExtractError
-from app.extract import Article, extract
-from app.document import Page
+from app.extract import extract
 from app.metadata import TITLE_SEPARATOR_RE
 from app.render import plain_text, render_json, render_text
 from bench import html_origin, started_service

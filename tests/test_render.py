@@ -207,3 +207,19 @@ def test_markdown_escapes_only_what_would_be_markup(html: str, markdown: str) ->
 def test_markdown_never_puts_emphasis_inside_code(html: str, markdown: str) -> None:
     article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert render_markdown(article).split("\n\n")[2] == markdown + "\n"
+
+
+def test_a_list_nested_inside_an_items_block_takes_the_next_bullet() -> None:
+    # The bullet follows the list's depth in the document, whatever <div> or <p> holds it inside the item.
+    html = (
+        "<ul><li>Owls<div><ul><li>Barn owls</li></ul></div></li><li>Hawks<p>Seen:</p><ul><li>Kites</li></ul></li></ul>"
+    )
+    article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_text(article).split("\n\n")[1] == "* Owls\n  - Barn owls\n* Hawks\n  Seen:\n  - Kites\n"
+
+
+def test_a_link_inside_code_stays_a_link() -> None:
+    html = "<p>Open <code><a href='http://localhost:8080'>localhost:8080</a></code> in a browser.</p>"
+    article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert "Open localhost:8080[1] in a browser." in render_text(article)
+    assert "Open [`localhost:8080`](http://localhost:8080) in a browser." in render_markdown(article)
