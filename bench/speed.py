@@ -1,14 +1,18 @@
 """Speed, caching and scale, measured side by side in one run against the real gunicorn process.
 
-    .venv/bin/python -m bench.speed                         # every figure (about 5 minutes on 2 cores)
+    .venv/bin/python -m bench.speed                         # every figure (about 12 minutes on 2 cores)
     .venv/bin/python -m bench.speed throughput slow-origin  # only the figures named
     .venv/bin/python -m bench.speed --chart bench/speed.png # also draw time per page against page size
+    .venv/bin/python -m bench.speed per-page in-process --set mozilla --pages 40  # one set, 40 pages of it
 
-Figures: throughput (wrk: cached answers vs the usage text), per-page (the service over loopback vs the
-in-process readability -> html2text pipeline on WCXB pages), slow-origin (a cached request while 20 wait
-on a 3-second origin), memory (RSS after 900 distinct pages vs 300, cache off), size (time per page from
-10 KB to 5 MB), workers (uncached and cached throughput per gunicorn worker layout). Machines are noisy:
-read the ratios, each taken from two measurements made in turn in the same run.
+Figures: throughput (wrk: cached answers vs the usage text), per-page (the service over loopback, format=text
+and format=json, vs the in-process readability -> html2text pipeline, page by page in turn on every page of
+each benchmark set), in-process (extract + text render vs readability's summary() alone, page by page),
+slow-origin (a cached request while 20 wait on a 3-second origin), memory (RSS after 900 distinct pages vs
+300, cache off), size (time per page from 10 KB to 5 MB), workers (uncached and cached throughput per
+gunicorn worker layout). Machines are noisy: read the ratios, each taken from two measurements made in turn
+in the same run. Per-page and in-process give medians over the pages of a set and the median and p90 of the
+per-page ratios, not totals.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -31,10 +37,17 @@ import html2text
 import requests
 from readability import Document
 
+from app.document import Page
+from app.errors import TextModeError
+from app.extract import extract
+from app.fetch import decode
+from app.render import render_text
 from bench import free_port, html_origin, started_service
+from bench.quality import SETS, Case, load_cases, percentile
 
-ROOT = Path(__file__).resolve().parent.parent
-WCXB = ROOT.parent / "shared" / "benchmarks" / "wcxb-test" / "html"
+WCXB = SETS["wcxb-test"] / "html"
+# Pages each pipeline reads before timing starts: imports, first-call caches, lxml's and the service's warm-up.
+WARM_UP = 5
 SERVICE = "/default/text-mode"
 PARAGRAPH = (
     "<p>Owls hunt at night with silent feathers and very good ears; a barn owl can find a mouse under "
@@ -159,46 +172,149 @@ def readability_html2text(html: bytes) -> str:
     return str(converter.handle(summary))
 
 
-def per_page(origin_base: str, pages: dict[str, bytes]) -> list[Figure]:
+@dataclass
+class Paired:
+    """Seconds per page of ours and theirs, measured in turn page by page, and the pages left out, by reason."""
+
+    ours: list[float] = field(default_factory=list)
+    theirs: list[float] = field(default_factory=list)
+    apart: Counter[str] = field(default_factory=Counter)
+
+    def add(self, ours: float, theirs: float) -> None:
+        self.ours.append(ours)
+        self.theirs.append(theirs)
+
+    @property
+    def ratios(self) -> list[float]:
+        return [ours / theirs for ours, theirs in zip(self.ours, self.theirs, strict=True)]
+
+    @property
+    def median_ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def p90_ratio(self) -> float:
+        return percentile(self.ratios, 0.9)
+
+    def medians_ms(self) -> tuple[float, float]:
+        return statistics.median(self.ours) * 1000, statistics.median(self.theirs) * 1000
+
+    def left_out(self) -> str:
+        """How many pages were not timed and why, for the printed line."""
+        if not self.apart:
+            return "none left out"
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(self.apart.items()))
+        return f"{sum(self.apart.values())} left out of the medians ({reasons})"
+
+
+def seconds(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def server_timing_ms(response: requests.Response) -> dict[str, float]:
+    """The service's own fetch, extract and render times for one answer, from its Server-Timing header."""
+    stages = {}
+    for metric in response.headers.get("Server-Timing", "").split(", "):
+        name, _, rest = metric.partition(";")
+        duration = re.search(r"dur=([\d.]+)", rest)
+        if duration and name in ("fetch", "extract", "render"):
+            stages[name] = float(duration.group(1))
+    return stages
+
+
+def per_page(origin_base: str, set_name: str, cases: list[Case]) -> list[Figure]:
+    """The service (format=text, format=json) against readability -> html2text in process, page by page in turn."""
     session = requests.Session()
-    stages: dict[str, float] = {}
+    pairs = {"text": Paired(), "json": Paired()}
+    stages: dict[str, dict[str, list[float]]] = {fmt: {} for fmt in pairs}
     with service(cache="none", workers=1) as server:
 
-        def served(name: str) -> float:
+        def served(case: Case, fmt: str) -> tuple[float, requests.Response]:
+            url = f"{origin_base}/page/{set_name}/{case.id}"
             started = time.perf_counter()
-            response = session.get(f"{server.base}{SERVICE}", params={"url": f"{origin_base}/page/{name}"}, timeout=60)
-            elapsed = time.perf_counter() - started
-            for metric in response.headers.get("Server-Timing", "").split(", "):
-                name_, _, rest = metric.partition(";")
-                duration = re.search(r"dur=([\d.]+)", rest)
-                if duration and name_ in ("fetch", "extract", "render"):
-                    stages[name_] = stages.get(name_, 0.0) + float(duration.group(1)) / 1000
-            return elapsed
+            response = session.get(f"{server.base}{SERVICE}", params={"url": url, "format": fmt}, timeout=120)
+            return time.perf_counter() - started, response
 
-        def in_process(name: str) -> float:
-            started = time.perf_counter()
-            readability_html2text(pages[name])
-            return time.perf_counter() - started
+        for case in cases[:WARM_UP]:
+            for fmt in pairs:
+                served(case, fmt)
+            readability_html2text(case.html)
+        for case in cases:
+            answers = {fmt: served(case, fmt) for fmt in pairs}
+            pipeline = seconds(partial(readability_html2text, case.html))
+            for fmt, (elapsed, response) in answers.items():
+                if response.status_code != 200:
+                    pairs[fmt].apart[f"HTTP {response.status_code}"] += 1
+                    continue
+                pairs[fmt].add(elapsed, pipeline)
+                for stage, ms in server_timing_ms(response).items():
+                    stages[fmt].setdefault(stage, []).append(ms)
+    figures = []
+    for fmt, pair in pairs.items():
+        ours, theirs = pair.medians_ms()
+        inside = ", ".join(f"{stage} {statistics.median(ms):.1f}" for stage, ms in stages[fmt].items())
+        print(
+            f"per-page, {set_name}, format={fmt}, {len(pair.ours)} of {len(cases)} pages ({pair.left_out()}): "
+            f"service median {ours:.1f} ms, readability -> html2text {theirs:.1f} ms; per-page ratio median "
+            f"{pair.median_ratio:.2f}x, p90 {pair.p90_ratio:.2f}x; total {sum(pair.ours) / sum(pair.theirs):.2f}x"
+        )
+        print(f"  inside the service, median ms: {inside}")
+        figures.append(
+            (
+                f"{set_name}: service format={fmt} vs readability -> html2text, median page",
+                f"{pair.median_ratio:.2f}x (p90 {pair.p90_ratio:.2f}x)",
+                "<= 1.0x",
+                pair.median_ratio <= 1.0,
+            )
+        )
+    return figures
 
-        for name in list(pages)[:5]:  # warm both: imports, first-call caches
-            served(name)
-            in_process(name)
-        stages.clear()
-        service_times, pipeline_times = [], []
-        for name in pages:
-            service_times.append(served(name))
-            pipeline_times.append(in_process(name))
-    total_service, total_pipeline = sum(service_times), sum(pipeline_times)
-    ratio = total_service / total_pipeline
-    median_ratio = statistics.median(s / p for s, p in zip(service_times, pipeline_times, strict=True))
+
+def decoded_page(case: Case) -> Page:
+    """The case as fetch would hand it over: decoded by app.fetch.decode, at the loopback address of bench.quality."""
+    text, charset = decode(case.html, header_charset=None, is_html=True)
+    url = f"http://127.0.0.1/{case.id}.html"
+    return Page(url, url, 200, "text/html", charset, text, True, 0.0)
+
+
+def extract_and_render(page: Page) -> float:
+    """Seconds our pipeline takes in process, as far as the text format; raises our errors as extract does."""
+    started = time.perf_counter()
+    render_text(extract(page))
+    return time.perf_counter() - started
+
+
+def in_process_pair(pages: list[Page]) -> Paired:
+    """extract + render_text against readability's summary() alone, page by page in turn, after a warm-up."""
+    pair = Paired()
+    for page in pages[:WARM_UP]:
+        with suppress(TextModeError):
+            extract_and_render(page)
+        Document(page.text).summary()
+    for page in pages:
+        try:
+            ours = extract_and_render(page)
+        except TextModeError as error:
+            pair.apart[f"{type(error).__name__} ({error.code})"] += 1
+            continue
+        pair.add(ours, seconds(Document(page.text).summary))
+    return pair
+
+
+def in_process(set_name: str, cases: list[Case]) -> list[Figure]:
+    pair = in_process_pair([decoded_page(case) for case in cases])
+    ours, theirs = pair.medians_ms()
+    median, p90 = pair.median_ratio, pair.p90_ratio
     print(
-        f"per-page on {len(pages)} WCXB pages: service {total_service:.1f} s "
-        f"(median {statistics.median(service_times) * 1000:.0f} ms), readability -> html2text {total_pipeline:.1f} s "
-        f"(median {statistics.median(pipeline_times) * 1000:.0f} ms) -> total {ratio:.2f}x, "
-        f"median page {median_ratio:.2f}x"
+        f"in-process, {set_name}, {len(pair.ours)} of {len(cases)} pages ({pair.left_out()}): extract + render_text "
+        f"median {ours:.1f} ms, readability summary() {theirs:.1f} ms; per-page ratio median {median:.2f}x, "
+        f"p90 {p90:.2f}x"
     )
-    print("  inside the service: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()))
-    return [("service per page vs readability -> html2text", f"{ratio:.2f}x", "<= 1.3x", ratio <= 1.3)]
+    name = f"{set_name}: extract + render_text vs readability summary()"
+    return [(f"{name}, median page", f"{median:.2f}x", "<= 0.8x", median <= 0.8),
+            (f"{name}, p90 page", f"{p90:.2f}x", "<= 1.0x", p90 <= 1.0)]  # fmt: skip
 
 
 def cached_while_slow(server: Server, origin_base: str, cached: str) -> tuple[float, bool]:
@@ -335,25 +451,52 @@ def workers(origin_base: str, names: list[str]) -> list[Figure]:
     return []
 
 
-def main(argv: list[str] | None = None) -> None:
+FIGURES = ["throughput", "per-page", "in-process", "slow-origin", "memory", "size", "workers"]
+ON_SETS = ("per-page", "in-process")  # the figures measured on every page of each benchmark set
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    figures_known = ["throughput", "per-page", "slow-origin", "memory", "size", "workers"]
-    parser.add_argument("figures", nargs="*", choices=[[], *figures_known], default=[])
-    parser.add_argument("--pages", type=int, default=120, help="WCXB pages for per-page (default 120, 511 for all)")
+    parser.add_argument("figures", nargs="*", choices=[[], *FIGURES], default=[])
+    parser.add_argument(
+        "--set", choices=(*SETS, "all"), default="all", dest="set_name", help="for per-page, in-process"
+    )
+    parser.add_argument("--dataset", type=Path, help="a folder in the sets' layout instead of --set")
+    parser.add_argument("--pages", type=int, default=0, help="this many pages of each set, spread out (default all)")
     parser.add_argument("--chart", type=Path, help="write the page-size chart (PNG) here")
-    args = parser.parse_args(argv)
-    chosen = args.figures or figures_known
-    pages = wcxb_pages()
+    return parser.parse_args(argv)
+
+
+def benchmark_sets(args: argparse.Namespace) -> dict[str, list[Case]]:
+    """The cases of each set the per-page figures run on, by set name."""
+    folders = (
+        {"custom": args.dataset}
+        if args.dataset
+        else SETS
+        if args.set_name == "all"
+        else {args.set_name: SETS[args.set_name]}
+    )
+    return {name: load_cases(folder, limit=args.pages, ids=set(), held="all") for name, folder in folders.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    chosen = args.figures or FIGURES
+    sets = benchmark_sets(args) if any(figure in chosen for figure in ON_SETS) else {}
+    pages = wcxb_pages() if set(chosen) - set(ON_SETS) else {}
     names = list(pages)
     served = dict(pages)
     served.update({f"size-{s}": sized_page(s) for s in SIZES})
-    subset = {name: pages[name] for name in names[:: max(1, len(names) // args.pages)][: args.pages]}
+    served.update({f"{set_name}/{case.id}": case.html for set_name, cases in sets.items() for case in cases})
     results: list[Figure] = []
     with origin(served) as origin_base:
         if "throughput" in chosen:
             results += throughput(origin_base)
-        if "per-page" in chosen:
-            results += per_page(origin_base, subset)
+        for set_name, cases in sets.items():
+            if "per-page" in chosen:
+                results += per_page(origin_base, set_name, cases)
+            if "in-process" in chosen:
+                results += in_process(set_name, cases)
         if "slow-origin" in chosen:
             results += slow_origin(origin_base)
         if "memory" in chosen:
@@ -364,10 +507,18 @@ def main(argv: list[str] | None = None) -> None:
             results += workers(origin_base, names)
     if results:
         print()
-        print(f"| {'figure':<48} | {'measured':>10} | {'target':<22} | met |")
-        print(f"|{'-' * 50}|{'-' * 12}|{'-' * 24}|-----|")
-        for name, measured, target, met in results:
-            print(f"| {name:<48} | {measured:>10} | {target:<22} | {'yes' if met else 'NO':<3} |")
+        print(table(results))
+
+
+def table(results: list[Figure]) -> str:
+    """The figures as a Markdown table: measured, target and whether it is met."""
+    rows = [("figure", "measured", "target", "met"), *((n, m, t, "yes" if ok else "NO") for n, m, t, ok in results)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = [
+        "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |" for row in rows
+    ]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
