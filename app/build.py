@@ -59,9 +59,10 @@ SPACE_RE = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u205f\u3000]+|[\u00a0\u202f]{2
 ASCII_SPACE_RE = re.compile(r"[ \t\n\r\f\v]+")
 
 
-def document_of(root: lxml.html.HtmlElement, *, base_url: str) -> Document:
-    """The document in root's content; links are kept when they lead to another http(s) page than base_url."""
-    return Document(tuple(_Builder(base_url).container(root)))
+def document_of(root: lxml.html.HtmlElement, *, page_url: str, base_url: str | None = None) -> Document:
+    """The document in root's content: addresses resolved against base_url (the page's <base>, else page_url),
+    links kept when they lead to another http(s) page than page_url."""
+    return Document(tuple(_Builder(page_url, base_url or page_url).container(root)))
 
 
 def text_document(text: str) -> Document:
@@ -69,8 +70,8 @@ def text_document(text: str) -> Document:
     return Document((Lines(text),))
 
 
-def link_url(base_url: str, href: str | None) -> str | None:
-    """A link's absolute http(s) URL, or None for this page, places on it, and other schemes."""
+def link_url(href: str | None, *, base_url: str, page_url: str) -> str | None:
+    """A link's absolute http(s) URL, or None for page_url itself, places on it, and other schemes."""
     if not href or not href.strip():
         return None
     try:
@@ -79,7 +80,7 @@ def link_url(base_url: str, href: str | None) -> str | None:
         return None
     if not url.lower().startswith(("http://", "https://")):
         return None
-    if urldefrag(url)[0] == urldefrag(base_url)[0]:
+    if urldefrag(url)[0] == urldefrag(page_url)[0]:
         return None  # this page itself, or a place on it (readability turns javascript: links into this too)
     return url
 
@@ -119,8 +120,10 @@ def has_content(runs: list[Inline] | tuple[Inline, ...]) -> bool:
 class _Builder:
     """One walk of an element's content into blocks: runs of inline content become paragraphs."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, page_url: str, base_url: str) -> None:
+        self.page_url = page_url
         self.base_url = base_url
+        self.links: dict[str, str | None] = {}  # href -> link_url: a page repeats its addresses
 
     def container(self, element: lxml.html.HtmlElement) -> list[Block]:
         """element's children as blocks: each block element its own, the inline content between as paragraphs."""
@@ -202,7 +205,10 @@ def _inline(builder: _Builder, element: lxml.html.HtmlElement, tag: str, runs: l
         if alt or src:
             runs.append(Image(alt, src))
     elif tag == "a":
-        url = link_url(builder.base_url, element.get("href"))
+        href = element.get("href") or ""
+        url = builder.links.get(href, "")
+        if url == "":
+            url = builder.links[href] = link_url(href, base_url=builder.base_url, page_url=builder.page_url)
         if url is None:
             builder.inline_children(element, runs, flatten_blocks=False)
         else:

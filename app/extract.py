@@ -64,7 +64,9 @@ def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None
         site_name=meta.site_name,
         published=meta.published,
         lang=meta.lang,
-        document=without_repeated_title(document_of(root, base_url=final_url), title),
+        document=without_repeated_title(
+            document_of(root, page_url=final_url, base_url=_base_url(tree, final_url)), title
+        ),
     )
 
 
@@ -242,14 +244,22 @@ def _assembled(
     if not chosen_by_reader:
         _drop_repeated_blocks(output)
         _drop_repeated_and_status_lines(output)
-    base = tree.find("head/base[@href]")
-    base_url = urljoin(final_url, base.get("href", "").strip()) if base is not None else final_url
-    _absolute_links(output, base_url)
     if not _text(output):
         raise ExtractError(
             "no readable text was found in " + ("what the selector matched" if chosen_by_reader else "the page")
         )
     return output
+
+
+def _base_url(tree: lxml.html.HtmlElement, final_url: str) -> str:
+    """What the page's relative addresses are relative to: its <base href>, else its own address."""
+    base = tree.find("head/base[@href]")
+    if base is None:
+        return final_url
+    try:
+        return urljoin(final_url, str(base.get("href", "")).strip())
+    except ValueError:
+        return final_url
 
 
 def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:
@@ -507,18 +517,6 @@ def _remove(element: lxml.etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + element.tail
     parent.remove(element)
-
-
-def _absolute_links(root: lxml.html.HtmlElement, base_url: str) -> None:
-    """Make links and image sources absolute; only these are read downstream (faster than make_links_absolute)."""
-    for element, name in [(a, "href") for a in root.iter("a")] + [(img, "src") for img in root.iter("img")]:
-        value = element.get(name)
-        if value is None:
-            continue
-        try:
-            element.set(name, urljoin(base_url, value.strip()))
-        except ValueError:
-            del element.attrib[name]
 
 
 # Where lazy-loading scripts keep an image's address until it scrolls into view, most common first; src then

@@ -289,7 +289,7 @@ def _runs(runs: tuple[Run, ...], base_url: str) -> tuple[Inline, ...]:
     """A block's runs as inline runs: a link's text inside the link, the spaces around it outside."""
     inline: list[Inline] = []
     for run in runs:
-        url = link_url(base_url, run.href) if run.href and run.text.strip() else None
+        url = link_url(run.href, base_url=base_url, page_url=base_url) if run.text.strip() else None
         if url is None:
             add_text(inline, run.text)
             continue

@@ -11,7 +11,7 @@ from app.visible import visible
 
 def document_from_html(html: str, *, base_url: str) -> Document:
     """The document a fragment of HTML makes, as extraction makes one from the article it chose."""
-    return document_of(lxml.html.fragment_fromstring(visible(html), create_parent="div"), base_url=base_url)
+    return document_of(lxml.html.fragment_fromstring(visible(html), create_parent="div"), page_url=base_url)
 
 
 def html_article(
