@@ -215,7 +215,7 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
     index = _number_elements(tree)
     summary = _Readability(tree, retry_length=0).summary(html_partial=True)
     picked = _chosen_blocks(index, summary.element) if isinstance(summary, _Pick) else []
-    replies = _clean(tree, keep_comments=discussion, page_length=page_length) or replies
+    replies = _clean(tree, keep_comments=discussion, page_length=page_length, picked=picked) or replies
     body = tree.find("body")
     if body is None or not _text(body):
         raise ExtractError("no readable text was found in the page")
@@ -388,10 +388,13 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
     return page_length
 
 
-def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int) -> bool:
+def _clean(
+    tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int, picked: list[lxml.html.HtmlElement]
+) -> bool:
     """Remove, in place, what is never article text inside the frame: the elements named as furniture.
 
-    Readers' comments go too, unless keep_comments or unless they are the page's content: True then.
+    Readers' comments go too, unless keep_comments or unless they are the page's content: True then. picked:
+    readability's blocks.
     """
     body = tree.find("body")
     furniture: list[lxml.html.HtmlElement] = []
@@ -411,11 +414,40 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
     _remove_unless_most(furniture, page_length)
+    # An overlay may hold most of the page's text (a gallery of fifty captions under a short article), but
+    # never the article: one that holds readability's pick or the page's <main> or <article> stays.
+    for overlay in _overlays(tree):
+        if not _holds_main(overlay) and not any(block is overlay or _within(block, overlay) for block in picked):
+            _remove(overlay)
     if _replies_are_content(body, comments):
         return True
     for element in comments:
         _remove(element)
     return False
+
+
+# A control that closes what holds it: named so in its class, id, title or label ("Close gallery", "btn-close"),
+# or Bootstrap's data-dismiss, saying at most a few words ("×", "Close").
+CLOSE_NAME_RE = re.compile(r"(?:^|[\s_-])close(?:$|[\s_-])", re.IGNORECASE)
+CLOSE_ATTRIBUTES = ("class", "id", "title", "aria-label")
+MAX_CLOSE_TEXT = 20
+
+
+def _overlays(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements that begin with a control closing them: a lightbox, a dialog, a drawer, a banner."""
+    # What a reader can close is laid over the page, shown only on a click (the full view of a gallery whose
+    # thumbnails the article shows) or put in the way of it (a sign-up box); the article is never closed.
+    found = []
+    for control in tree.xpath("//body//a|//body//button"):
+        names = " ".join(str(control.get(name, "")) for name in CLOSE_ATTRIBUTES)
+        dismiss = control.get("data-dismiss") or control.get("data-bs-dismiss")
+        if not (dismiss or CLOSE_NAME_RE.search(names)) or len(_text(control)) > MAX_CLOSE_TEXT:
+            continue
+        holder = control.getparent()
+        first = next((child for child in holder if isinstance(child.tag, str)), None) if holder is not None else None
+        if first is control and holder.tag not in ("body", "html"):
+            found.append(holder)
+    return found
 
 
 # A post this short (a link and a few lines about it, in characters outside links) under replies that hold
