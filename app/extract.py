@@ -375,17 +375,27 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
     Returns the length of the page's text before, which `_clean` measures furniture against too.
     """
     page_length = len(_text(body))
+    panels = _accordion_panels(tree)  # before the buttons that open them go with the form controls
     landmarks = [
         element for element in tree.iter(*LANDMARK_TAGS) if element.tag != "header" or not _in_article(element)
     ]
     _remove_unless_most(landmarks, page_length)
-    _remove_unless_most(tree.xpath(BOILERPLATE_XPATH), page_length)
+    _remove_unless_most([element for element in tree.xpath(BOILERPLATE_XPATH) if element not in panels], page_length)
     for element in tree.xpath("//body//*[@style]"):
         # A reader never sees it, however much text it holds; a page that shows its text only by script
         # gets it back from the second reading in `extract`.
         if element.tag not in ("main", "article") and DISPLAY_NONE_RE.search(element.get("style", "")):
             _remove(element)
     return page_length
+
+
+def _accordion_panels(tree: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """The panels of the page's accordions: role="region", each opened by a button that says it controls it."""
+    # WAI-ARIA's accordion pattern: the panel is hidden (aria-hidden, hidden) until its heading's button is
+    # pressed, like <details>; what it holds (a product's shipping terms, the answers of a FAQ) is content
+    # a reader opens, not what ARIA marks as not content. A menu's or a dialog's toggle controls no region.
+    controlled = {str(name) for value in tree.xpath("//*[@aria-expanded]/@aria-controls") for name in value.split()}
+    return {panel for panel in tree.xpath("//body//*[@role='region'][@id]") if panel.get("id") in controlled}
 
 
 def _clean(
