@@ -386,7 +386,22 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
         # gets it back from the second reading in `extract`.
         if element.tag not in ("main", "article") and DISPLAY_NONE_RE.search(element.get("style", "")):
             _remove(element)
+    for element in tree.xpath("//body//*[contains(@class, 'd-none')]"):
+        if element.tag not in ("main", "article") and _hidden_by_class(str(element.get("class", ""))):
+            _remove(element)
     return page_length
+
+
+# Bootstrap's utility classes: "d-none" is display: none at every width, unless a class such as "d-md-block"
+# shows the element again from some width up (a desktop browser's view, which the benchmarks' truth is).
+HIDDEN_CLASS = "d-none"
+SHOWN_AT_WIDTH_RE = re.compile(r"^d-(?:sm|md|lg|xl|xxl)-(?!none$)")
+
+
+def _hidden_by_class(classes: str) -> bool:
+    """Whether the stylesheet hides the element at every width, by a CSS framework's documented class."""
+    names = classes.split()
+    return HIDDEN_CLASS in names and not any(SHOWN_AT_WIDTH_RE.match(name) for name in names)
 
 
 def _accordion_panels(tree: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
