@@ -990,7 +990,7 @@ def _drop_repeated_and_status_lines(root: lxml.html.HtmlElement) -> None:
         text = _text(element)
         if not text:
             continue
-        if len(text) <= MAX_STATUS_MESSAGE and STATUS_MESSAGE_RE.match(text):
+        if len(text) <= MAX_STATUS_MESSAGE and (STATUS_MESSAGE_RE.match(text) or CONTROL_LABEL_RE.match(text)):
             _remove(element)
             continue
         if any(True for _ in element.iterancestors("table", "pre", "code")):
@@ -1036,6 +1036,14 @@ STATUS_MESSAGE_RE = re.compile(
     re.IGNORECASE,
 )
 MAX_STATUS_MESSAGE = 80
+# What a control does to the page, as its whole line: expand a quoted post (XenForo's "Click to expand..."),
+# put the item in a cart, follow a teaser to its article, open an embed on its own site. A reader acts on none.
+CONTROL_LABEL_RE = re.compile(
+    r"^\W*(?:click to (?:expand|shrink)|read more|continue reading|read (?:the )?full (?:story|article)"
+    r"|add to (?:cart|bag|basket|compare|wishlist)|buy now|shop now|view all|visit website"
+    r"|view this post on (?:instagram|facebook|tiktok))\W*$",
+    re.IGNORECASE,
+)
 
 
 def _common_ancestor(elements: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:
