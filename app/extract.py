@@ -405,12 +405,21 @@ def _hidden_by_class(classes: str) -> bool:
 
 
 def _accordion_panels(tree: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
-    """The panels of the page's accordions: role="region", each opened by a button that says it controls it."""
+    """The panels of the page's accordions: role="region", each opened by a button that says it controls it.
+
+    The buttons become plain text, in place: each is its panel's heading, not a form control.
+    """
     # WAI-ARIA's accordion pattern: the panel is hidden (aria-hidden, hidden) until its heading's button is
     # pressed, like <details>; what it holds (a product's shipping terms, the answers of a FAQ) is content
     # a reader opens, not what ARIA marks as not content. A menu's or a dialog's toggle controls no region.
-    controlled = {str(name) for value in tree.xpath("//*[@aria-expanded]/@aria-controls") for name in value.split()}
-    return {panel for panel in tree.xpath("//body//*[@role='region'][@id]") if panel.get("id") in controlled}
+    toggles = tree.xpath("//body//*[@aria-expanded][@aria-controls]")
+    controlled = {name for toggle in toggles for name in str(toggle.get("aria-controls")).split()}
+    panels = {panel for panel in tree.xpath("//body//*[@role='region'][@id]") if panel.get("id") in controlled}
+    names = {panel.get("id") for panel in panels}
+    for toggle in toggles:
+        if toggle.tag == "button" and names.intersection(str(toggle.get("aria-controls")).split()):
+            toggle.tag = "span"
+    return panels
 
 
 def _clean(
