@@ -447,6 +447,9 @@ def _clean(
             comments.append(element)
         elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
             furniture.append(element)
+    # A form's captions: its controls went with the page's frame, and what a label says is the control's
+    # name ("Sort by", "Quantity", "Email address"), not the page's. Only now: readability reads them as text.
+    furniture.extend(tree.iter("label"))
     _remove_unless_most(furniture, page_length)
     # An overlay may hold most of the page's text (a gallery of fifty captions under a short article), but
     # never the article: one that holds readability's pick or the page's <main> or <article> stays.
