@@ -231,6 +231,11 @@ def _readable_body(tree: lxml.html.HtmlElement, final_url: str, *, discussion: b
         replies or not _under_headline(body, chosen, chosen_length, title)
     ):
         chosen = [_common_ancestor([region, *chosen])]
+    elif len(chosen) > 1 and not replies:
+        # Readability keeps the blocks that pass its score and drops what lies between them: the cards of a
+        # grid with less text, an article's headings and short paragraphs. Its pick is the smallest element
+        # holding all its blocks; only a thread's or a question's blocks are separate posts.
+        chosen = [_common_ancestor(chosen)]
     return _assembled(tree, final_url, chosen, chosen_by_reader=False)
 
 
