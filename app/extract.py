@@ -419,6 +419,8 @@ def _accordion_panels(tree: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]
     # a reader opens, not what ARIA marks as not content. A menu's or a dialog's toggle controls no region.
     toggles = tree.xpath("//body//*[@aria-expanded][@aria-controls]")
     controlled = {name for toggle in toggles for name in str(toggle.get("aria-controls")).split()}
+    if not controlled:
+        return set()  # most pages: no second walk over the tree
     panels = {panel for panel in tree.xpath("//body//*[@role='region'][@id]") if panel.get("id") in controlled}
     names = {panel.get("id") for panel in panels}
     for toggle in toggles:
