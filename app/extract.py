@@ -386,13 +386,12 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
     ]
     _remove_unless_most(landmarks, page_length)
     _remove_unless_most([element for element in tree.xpath(BOILERPLATE_XPATH) if element not in panels], page_length)
-    for element in tree.xpath("//body//*[@style]"):
+    for element in tree.xpath(f"//body//*[@style or contains(@class, '{HIDDEN_CLASS}')]"):
         # A reader never sees it, however much text it holds; a page that shows its text only by script
         # gets it back from the second reading in `extract`.
-        if element.tag not in ("main", "article") and DISPLAY_NONE_RE.search(element.get("style", "")):
-            _remove(element)
-    for element in tree.xpath("//body//*[contains(@class, 'd-none')]"):
-        if element.tag not in ("main", "article") and _hidden_by_class(str(element.get("class", ""))):
+        if element.tag not in ("main", "article") and (
+            DISPLAY_NONE_RE.search(element.get("style", "")) or _hidden_by_class(str(element.get("class", "")))
+        ):
             _remove(element)
     return page_length
 
