@@ -234,7 +234,8 @@ class Style:
 
     references: `[n]` after each link's text; rules: a line of `=` or `-` under headings; images: `[image: alt]`
     for pictures and captions; ascii: 7-bit ASCII only; underline_links and bold_headings: style marks for
-    `ansi_lines`; mark_references: marks around each `[n]` for the reading view; page_marks: `-- page N --`.
+    `ansi_lines`; mark_references: marks around each `[n]` for the reading view; page_marks: `-- page N --`;
+    markers: a list item's bullet or number (a browser's, not the page's text).
     """
 
     width: int = 80
@@ -246,6 +247,7 @@ class Style:
     bold_headings: bool = False
     mark_references: bool = False
     page_marks: bool = True
+    markers: bool = True
 
 
 def layout_body(document: Document, style: Style) -> Body:
@@ -461,6 +463,8 @@ def _list_block(layout: _Layout, block: ListBlock, width: int, depth: int = 0) -
         markers = [BULLETS[depth % len(BULLETS)]] * count
     pad = max(display_width(marker) for marker in markers) + 1
     inner = layout.inner(width, pad)
+    if not layout.style.markers:
+        markers, pad, inner = [""] * count, 0, width
     lines: list[str] = []
     # An item with no text (an icon, a picture left out, a button) gets no bullet of its own.
     bodies = [join_blocks(layout.blocks(item.blocks, inner, list_depth=depth + 1), blank=False) for item in block.items]

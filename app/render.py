@@ -112,9 +112,10 @@ def render_markdown(article: Article, *, width: int = 80) -> str:
     return without_controls(escape_marks("\n".join(header) + "\n" + body + "\n"))
 
 
-# JSON's `text`: the words alone, unwrapped. No reference numbers, rules under headings, image descriptions or
-# page marks: those are the page's furniture in text form (the text and Markdown formats keep them).
-PLAIN = Style(width=0, references=False, rules=False, images=False, page_marks=False)
+# JSON's `text`: the words alone, unwrapped. No reference numbers, rules under headings, image descriptions,
+# page marks or list bullets and numbers: those are text-mode's furniture, or a browser's (a list's numbers
+# are drawn by it, they are not the page's text); the text and Markdown formats keep them.
+PLAIN = Style(width=0, references=False, rules=False, images=False, page_marks=False, markers=False)
 
 
 def plain_text(article: Article) -> Body:

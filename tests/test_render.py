@@ -223,3 +223,10 @@ def test_a_link_inside_code_stays_a_link() -> None:
     article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert "Open localhost:8080[1] in a browser." in render_text(article)
     assert "Open [`localhost:8080`](http://localhost:8080) in a browser." in render_markdown(article)
+
+
+def test_json_text_has_the_items_words_without_the_bullets_and_numbers_a_browser_draws() -> None:
+    html = "<p>Steps:</p><ol><li>Find the owl.</li><li>Listen.</li></ol><ul><li>Quietly</li></ul>"
+    article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_json(article)["text"] == "Steps:\n\nFind the owl.\nListen.\n\nQuietly"
+    assert render_text(article).split("\n\n")[1:4] == ["Steps:", "1. Find the owl.\n2. Listen.", "* Quietly\n"]
