@@ -22,13 +22,13 @@ MAYBE_CANDIDATE = NamePattern(READABILITY_PATTERNS["okMaybeItsACandidateRe"])
 POSITIVE = NamePattern(READABILITY_PATTERNS["positiveRe"])
 NEGATIVE = NamePattern(READABILITY_PATTERNS["negativeRe"])
 
-# The steps of readability's `clean`, which it applies before measuring any text: a run of 255 or more
-# spaces cut to 255, a run of spaces holding a line break made one line break, tabs and runs of spaces one space.
-# Its first two expressions only ever match from the start of a run of spaces; said so (`(?<!\s)`), they are
-# not tried again, and again, from inside every run (quadratic in its length: pages indent by hundreds).
+# readability measures every text after its `clean`: a run of 255 or more spaces cut to 255, a run of spaces
+# holding a line break made one line break, tabs and runs of spaces made one space. `clean_length` counts the
+# same without its three passes over each text. The expression for long runs only ever matches from the start
+# of a run; said so (`(?<!\s)`), it is not tried again from inside every run (quadratic in the run's length).
 LONG_SPACE_RE = re.compile(r"(?<!\s)\s{255,}")
-LINE_BREAK_RE = re.compile(r"(?<!\s)\s*\n\s*")
 SPACES_RE = re.compile(r"\t|[ \t]{2,}")
+OTHER_SPACE_RE = re.compile(r"[^\S \n]")  # white space besides spaces and line breaks
 
 COUNT_XPATHS = {
     kind: lxml.etree.XPath(f"count({path})")
@@ -69,14 +69,23 @@ def text_length(element: lxml.html.HtmlElement) -> int:
 
 
 def clean_length(text: str) -> int:
-    """`len(readability.readability.clean(text))`, with its regular expressions run only where they change text."""
-    # Most texts hold no line break, tab or double space: then only the strip is left of `clean`.
-    plain = "\n" not in text and "\t" not in text and "  " not in text
-    if plain and (len(text) < 255 or not LONG_SPACE_RE.search(text)):
-        return len(text.strip())
-    if len(text) >= 255:
-        text = LONG_SPACE_RE.sub(" " * 255, text)
-    return len(SPACES_RE.sub(" ", LINE_BREAK_RE.sub("\n", text)).strip())
+    """`len(readability.readability.clean(text))`, counted without rewriting the text where that can be avoided."""
+    # A run of spaces holding a line break counts one character, and so does a run of spaces alone: when
+    # those are all the text's white space, its length is that of its words, one space apart.
+    if OTHER_SPACE_RE.search(text) is None:
+        return len(" ".join(text.split()))
+    # Else line by line: the runs holding line breaks count one each, and what `clean` does inside a line
+    # (a run of 255 cut, tabs and runs of spaces made one space) is done to that line alone.
+    length = lines = 0
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        lines += 1
+        if len(line) >= 255:
+            line = LONG_SPACE_RE.sub(" " * 255, line)
+        length += len(SPACES_RE.sub(" ", line)) if "\t" in line or "  " in line else len(line)
+    return length + max(lines - 1, 0)
 
 
 class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no type hints
