@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -400,11 +401,12 @@ def _clean(tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int
     body = tree.find("body")
     furniture: list[lxml.html.HtmlElement] = []
     comments: list[lxml.html.HtmlElement] = []
+    any_name = ANY_NAME.remembering()
     for element in NAMED_XPATH(tree):
         if element.tag in ("main", "article"):
             continue
-        names = f"{element.get('class', '')} {_component_id(element)}"
-        if not ANY_NAME.search(names):
+        names = f"{element.get('class', '')} {_component_id(element, any_name)}"
+        if not any_name(names):
             continue
         if COMMENTS.search(names) and not keep_comments and not HOLDS_MAIN_XPATH(element):
             comments.append(element)
@@ -440,12 +442,12 @@ def _replies_are_content(body: lxml.html.HtmlElement | None, comments: list[lxml
     return rest < MAX_LINK_POST and replies >= REPLIES_SHARE / (1 - REPLIES_SHARE) * rest
 
 
-def _component_id(element: lxml.html.HtmlElement) -> str:
+def _component_id(element: lxml.html.HtmlElement, any_name: Callable[[str], bool] = ANY_NAME.search) -> str:
     """The element's id when it names a component; a section's id made from its heading is not one."""
     # Documentation and wiki generators give each section its heading's words as id: the section holding
     # "Sharing with a single developer" is "sharing-with-a-single-developer", and is no share bar.
     identifier = str(element.get("id", ""))
-    if not identifier or not ANY_NAME.search(identifier):
+    if not identifier or not any_name(identifier):
         return identifier
     heading = next(element.iter(*HEADING_TAGS), None)
     if heading is not None and _slug(_text(heading)) == _slug(identifier):

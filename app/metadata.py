@@ -221,9 +221,10 @@ def _names_site(part: str, site_names: set[str]) -> bool:
 def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
     """The author's name where the page's markup marks it: rel=author, itemprop=author, a "byline" class."""
     replies: dict[lxml.html.HtmlElement, bool] = {}  # ancestors are shared: each is asked once
+    byline_name = BYLINE_NAME.remembering()
     for element in MAYBE_BYLINE_XPATH(tree):
         marked = element.get("rel") == "author" or "author" in (element.get("itemprop") or "")
-        if not marked and not BYLINE_NAME.search(f"{element.get('class', '')} {element.get('id', '')}"):
+        if not marked and not byline_name(f"{element.get('class', '')} {element.get('id', '')}"):
             continue
         if any(_is_reply(ancestor, replies) for ancestor in element.iterancestors()):
             continue  # a reviewer or a commenter, not the page's author

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 
 class NamePattern:
@@ -25,3 +26,15 @@ class NamePattern:
         if text.isascii():
             return self.folded.search(text.lower()) is not None
         return self.pattern.search(text) is not None
+
+    def remembering(self) -> Callable[[str], bool]:
+        """`search`, remembering its answers: for one page, whose elements repeat the same class lists."""
+        known: dict[str, bool] = {}
+
+        def search(text: str) -> bool:
+            found = known.get(text)
+            if found is None:
+                found = known[text] = self.search(text)
+            return found
+
+        return search

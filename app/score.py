@@ -106,9 +106,11 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
     """
 
     _lengths: dict[lxml.html.HtmlElement, int] | None = None
+    _weights: dict[str, int]  # by class or id: a page's elements repeat the same names
 
     def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         self.encoding = "utf-8"
+        self._weights = {}
         return copy.deepcopy(input)
 
     def get_clean_html(self) -> _Pick:
@@ -134,19 +136,20 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
         weight = 0
         for feature in (e.get("class"), e.get("id")):
             if feature:
-                if NEGATIVE.search(feature):
-                    weight -= 25
-                if POSITIVE.search(feature):
-                    weight += 25
+                known = self._weights.get(feature)
+                if known is None:
+                    known = self._weights[feature] = 25 * (POSITIVE.search(feature) - NEGATIVE.search(feature))
+                weight += known
         return weight
 
     def remove_unlikely_candidates(self) -> None:
         # readability's test of every element's class and id, asked only of elements that have one: the
         # others it skips after building and measuring the string of their (empty) names.
+        unlikely = UNLIKELY.remembering()
         for element in NAMED_XPATH(self.html):
             names = f"{element.get('class', '')} {element.get('id', '')}"
             if (
-                UNLIKELY.search(names)
+                unlikely(names)
                 and not MAYBE_CANDIDATE.search(names)
                 and element.tag not in ("html", "body")
                 and not IN_CODE_XPATH(element)
