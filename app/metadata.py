@@ -65,6 +65,11 @@ BYLINE_NAME, REPLY_NAME = NamePattern(BYLINE_NAME_RE), NamePattern(REPLY_NAME_RE
 # Compiled once: `tree.xpath(text)` compiles its expression on every call, which took longer than the search.
 # Every element that may be a byline; which of them is one is decided in `_markup_byline`.
 MAYBE_BYLINE_XPATH = lxml.etree.XPath("//body//*[@rel or @itemprop or @class or @id]")
+PUBLISHED_XPATH = lxml.etree.XPath(
+    "//*[@itemprop='datePublished']/@datetime|//*[@itemprop='datePublished']/@content", smart_strings=False
+)
+ARTICLE_TIME_XPATH = lxml.etree.XPath("//article//time/@datetime", smart_strings=False)
+JSON_LD_XPATH = lxml.etree.XPath("//script[@type='application/ld+json']")
 BYLINE_NAME_XPATH = lxml.etree.XPath(
     ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
 )
@@ -92,8 +97,8 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
     published = _first(
         [item.get("datePublished") for item in items]
         + [metas.get(name) for name in META_NAMES["published"]]
-        + tree.xpath("//*[@itemprop='datePublished']/@datetime|//*[@itemprop='datePublished']/@content")[:1]
-        + tree.xpath("//article//time/@datetime")[:1]
+        + PUBLISHED_XPATH(tree)[:1]
+        + ARTICLE_TIME_XPATH(tree)[:1]
     )
     lang = _first([metas.get(name) for name in META_NAMES["lang"]] + [tree.get("lang"), tree.get("xml:lang")])
     date = DATE_RE.match(published)
@@ -272,7 +277,7 @@ def _types(items: list[dict[str, Any]]) -> Iterator[str]:
 
 def json_ld_items(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
     """Every JSON-LD object whose @type is an article-like type, in page order."""
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in JSON_LD_XPATH(tree):
         try:
             data = json.loads(CDATA_RE.sub("", script.text or ""))
         except (ValueError, RecursionError):

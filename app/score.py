@@ -392,11 +392,11 @@ def _wrap_loose_text(div: lxml.html.HtmlElement) -> None:
 def _number_elements(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
     """Number every element in page order, in an attribute readability carries into its summary."""
     index: dict[str, lxml.html.HtmlElement] = {}
-    for number, element in enumerate(tree.iter()):
-        if isinstance(element.tag, str):
-            key = str(number)
-            element.set(ORDER_ATTRIBUTE, key)  # overwrites any value a hostile page put there
-            index[key] = element
+    for number, element in enumerate(tree.iter(lxml.etree.Element)):
+        key = str(number)
+        # Set through `attrib`, not lxml.html's own `set`, a Python method; overwrites what a hostile page put there.
+        element.attrib[ORDER_ATTRIBUTE] = key
+        index[key] = element
     return index
 
 
