@@ -17,7 +17,7 @@ from app.fetch import Page
 from app.metadata import WORD_RE, Metadata, page_metadata
 from app.metadata import element_text as _text
 from app.names import NamePattern
-from app.score import ORDER_ATTRIBUTE, readability_blocks
+from app.score import readability_blocks
 from app.selectors import Selector, matches
 from app.visible import NOT_VISIBLE_RE, visible, visible_url
 
@@ -326,6 +326,9 @@ def _headline(body: lxml.html.HtmlElement, title: str) -> lxml.html.HtmlElement 
 NEVER_TEXT_TAGS = ("script", "style", "noscript", "template", "link", "svg")
 # Form controls, and the landmarks pages use for their frame; a broken page can nest everything in one of them.
 LANDMARK_TAGS = ("nav", "header", "footer", "aside", "dialog", "iframe", "button", "input", "select", "textarea")
+# No longer set on the page: readability's pick is mapped back by place (app/score.py). `_assembled` still drops
+# it from the article, as it did, so a page's own attribute of that name goes as before.
+ORDER_ATTRIBUTE = "data-text-mode-order"
 # ARIA roles of the page's frame; what ARIA hides (aria-hidden="true", hidden) goes with them.
 BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"})
 # Compiled once: `tree.xpath(text)` compiles its expression on every call, which took longer than the search.

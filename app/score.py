@@ -14,8 +14,6 @@ from readability.readability import is_video_url
 
 from app.names import NamePattern
 
-ORDER_ATTRIBUTE = "data-text-mode-order"
-
 # readability's class and id tests, searched fast in ASCII names (the same answers: see NamePattern).
 UNLIKELY = NamePattern(READABILITY_PATTERNS["unlikelyCandidatesRe"])
 MAYBE_CANDIDATE = NamePattern(READABILITY_PATTERNS["okMaybeItsACandidateRe"])
@@ -53,14 +51,11 @@ SANITIZED_TAGS = ("table", "ul", "div", "aside", "header", "footer", "section")
 
 def readability_blocks(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """The elements of tree that readability chooses as the article, outermost first, in page order."""
-    # Each element carries its number in page order through readability, so the blocks it keeps can be
-    # taken from our tree with the headings, tables, lists and code its sanitizer drops. (readability's own
-    # xpath=True does the same with getpath(), which is quadratic in the number of siblings: 20,000 links
-    # took 1.4 s there, against 0.03 s for this.) retry_length=0: no second, gentler pass (a whole re-parse)
-    # when the first keeps little; `extract`'s recovery does that job.
-    index = _number_elements(tree)
-    summary = _Readability(tree, retry_length=0).summary(html_partial=True)
-    return _chosen_blocks(index, summary.element) if isinstance(summary, _Pick) else []
+    # retry_length=0: no second, gentler pass (a whole re-parse) when the first keeps little; `extract`'s
+    # recovery does that job.
+    readability = _Readability(tree, retry_length=0)
+    summary = readability.summary(html_partial=True)
+    return readability.originals(summary.element) if isinstance(summary, _Pick) else []
 
 
 def text_length(element: lxml.html.HtmlElement) -> int:
@@ -107,11 +102,42 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
 
     _lengths: dict[lxml.html.HtmlElement, int] | None = None
     _weights: dict[str, int]  # by class or id: a page's elements repeat the same names
+    _page: list[lxml.html.HtmlElement]  # the page's elements in page order
+    _places: dict[lxml.html.HtmlElement, int]  # each element of the copy: its place in that order
 
     def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         self.encoding = "utf-8"
         self._weights = {}
-        return copy.deepcopy(input)
+        copied = copy.deepcopy(input)
+        # Each element of the copy knows its place in page order, so the blocks readability keeps can be
+        # taken from our tree with the headings, tables, lists and code its sanitizer drops. (readability's
+        # own xpath=True does the same with getpath(), quadratic in the number of siblings: 20,000 links took
+        # 1.4 s there.) The copy is the page's, element for element, until readability edits it.
+        self._page = list(input.iter(lxml.etree.Element))
+        self._places = {element: place for place, element in enumerate(copied.iter(lxml.etree.Element))}
+        return copied
+
+    def originals(self, fragment: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+        """The elements of the page that readability's pick came from, outermost first, in page order."""
+        # With no candidate at all readability answers with the whole body: it stands for the blocks in it.
+        whole_page = fragment if fragment.tag in ("body", "html") else None
+        chosen: dict[int, lxml.html.HtmlElement] = {}
+        seen: set[lxml.html.HtmlElement] = set()
+        for element in fragment.iter(lxml.etree.Element):
+            place = self._places.get(element)  # None for the paragraphs readability made
+            if element is whole_page or place is None or self._page[place] in seen:
+                continue
+            original = self._page[place]
+            parent = element.getparent()
+            parent_place = self._places.get(parent) if parent is not None and parent is not whole_page else None
+            # A child that is still under its own parent came along with the parent.
+            if parent_place is not None and self._page[parent_place] is original.getparent():
+                continue
+            if any(ancestor in seen for ancestor in original.iterancestors()):
+                continue
+            seen.add(original)
+            chosen[place] = original
+        return [chosen[place] for place in sorted(chosen)]
 
     def get_clean_html(self) -> _Pick:
         # readability's documented hook for what `summary` returns: the chosen element itself instead of its
@@ -387,43 +413,3 @@ def _wrap_loose_text(div: lxml.html.HtmlElement) -> None:
             div.insert(position + 1, paragraph)
         if child.tag == "br":
             child.drop_tree()
-
-
-def _number_elements(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
-    """Number every element in page order, in an attribute readability carries into its summary."""
-    index: dict[str, lxml.html.HtmlElement] = {}
-    for number, element in enumerate(tree.iter(lxml.etree.Element)):
-        key = str(number)
-        # Set through `attrib`, not lxml.html's own `set`, a Python method; overwrites what a hostile page put there.
-        element.attrib[ORDER_ATTRIBUTE] = key
-        index[key] = element
-    return index
-
-
-def _chosen_blocks(
-    index: dict[str, lxml.html.HtmlElement], fragment: lxml.html.HtmlElement
-) -> list[lxml.html.HtmlElement]:
-    """The elements of the page that readability's summary came from, outermost first, in page order."""
-    # With no candidate at all readability answers with the whole body: it stands for the blocks in it.
-    whole_page = fragment if fragment.tag in ("body", "html") else None
-    chosen: dict[int, lxml.html.HtmlElement] = {}
-    seen: set[lxml.html.HtmlElement] = set()
-    for element in fragment.iter():
-        if element is whole_page:
-            continue
-        original = index.get(element.get(ORDER_ATTRIBUTE) or "") if isinstance(element.tag, str) else None
-        if original is None or original in seen:
-            continue
-        parent = element.getparent()
-        # A child that is still under its own parent came along with the parent.
-        if (
-            parent is not None
-            and parent is not whole_page
-            and index.get(parent.get(ORDER_ATTRIBUTE) or "") is original.getparent()
-        ):
-            continue
-        if any(ancestor in seen for ancestor in original.iterancestors()):
-            continue
-        seen.add(original)
-        chosen[int(element.get(ORDER_ATTRIBUTE) or 0)] = original
-    return [chosen[number] for number in sorted(chosen)]
