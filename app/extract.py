@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
-from readability import Document
-from readability.readability import REGEXES as READABILITY_PATTERNS
 
 from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
@@ -17,6 +16,8 @@ from app.document import Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
 from app.metadata import WORD_RE, Metadata, page_metadata
 from app.metadata import element_text as _text
+from app.names import NamePattern
+from app.score import readability_blocks
 from app.selectors import Selector, matches
 from app.visible import NOT_VISIBLE_RE, visible, visible_url
 
@@ -184,15 +185,8 @@ def _readable_body(
     # Readability chooses inside the page's frame, but before the furniture names are read: removing those
     # first changed its choice for the worse on pages whose article sits in a wrapper named like furniture
     # ("ad-container"), and lost whole articles.
-    # Each element carries its number in page order through readability, so the blocks it keeps can be
-    # taken from our tree with the headings, tables, lists and code its sanitizer drops. (readability's own
-    # xpath=True does the same with getpath(), which is quadratic in the number of siblings: 20,000 links
-    # took 1.4 s there, against 0.03 s for this.) retry_length=0: no second, gentler pass (a whole re-parse)
-    # when the first keeps little; the recovery below does that job.
     page_length = _clean_frame(tree, body)
-    index = _number_elements(tree)
-    summary = _Readability(tree, retry_length=0).summary(html_partial=True)
-    picked = _chosen_blocks(index, summary.element) if isinstance(summary, _Pick) else []
+    picked = readability_blocks(tree)
     replies = _clean(tree, keep_comments=discussion, page_length=page_length, picked=picked) or replies
     body = tree.find("body")
     if body is None or not _text(body):
@@ -239,8 +233,6 @@ def _assembled(
         if previous is not None and previous.getparent() is not block.getparent():
             output.append(lxml.html.Element("hr"))
         output.append(copy.deepcopy(block))
-    for element in output.iter():
-        element.attrib.pop(ORDER_ATTRIBUTE, None)
     if not chosen_by_reader:
         _drop_link_lists(output)
     _drop_heading_controls(output)
@@ -323,10 +315,17 @@ def _headline(body: lxml.html.HtmlElement, title: str) -> lxml.html.HtmlElement 
 NEVER_TEXT_TAGS = ("script", "style", "noscript", "template", "link", "svg")
 # Form controls, and the landmarks pages use for their frame; a broken page can nest everything in one of them.
 LANDMARK_TAGS = ("nav", "header", "footer", "aside", "dialog", "iframe", "button", "input", "select", "textarea")
-BOILERPLATE_XPATH = (
-    "//*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='complementary'"
-    " or @role='search' or @role='dialog' or @role='alert' or @aria-hidden='true' or @hidden]"
-)
+# ARIA roles of the page's frame; what ARIA hides (aria-hidden="true", hidden) goes with them.
+BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"})
+# Compiled once: `tree.xpath(text)` compiles its expression on every call, which took longer than the search.
+ROLE_OR_HIDDEN_XPATH = lxml.etree.XPath("//*[@role or @aria-hidden or @hidden]")
+# Bootstrap's utility classes: "d-none" is display: none at every width, unless a class such as "d-md-block"
+# shows the element again from some width up (a desktop browser's view, which the benchmarks' truth is).
+HIDDEN_CLASS = "d-none"
+SHOWN_AT_WIDTH_RE = re.compile(r"^d-(?:sm|md|lg|xl|xxl)-(?!none$)")
+STYLED_XPATH = lxml.etree.XPath(f"//body//*[@style or contains(@class, '{HIDDEN_CLASS}')]")
+NAMED_XPATH = lxml.etree.XPath("//body//*[@class or @id]")
+HOLDS_MAIN_XPATH = lxml.etree.XPath("descendant-or-self::main|.//*[@role='main']")
 # Class and id words that name page furniture, never the content (each a whole word of the attribute).
 BOILERPLATE_NAMES_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|cookies?|consent|gdpr|newsletter|subscribe|subscription|breadcrumbs?"
@@ -342,6 +341,7 @@ COMMENTS_RE = re.compile(
     re.IGNORECASE,
 )
 ANY_NAME_RE = re.compile(f"{BOILERPLATE_NAMES_RE.pattern}|{COMMENTS_RE.pattern}", re.IGNORECASE)
+BOILERPLATE_NAMES, COMMENTS, ANY_NAME = map(NamePattern, (BOILERPLATE_NAMES_RE, COMMENTS_RE, ANY_NAME_RE))
 DISPLAY_NONE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 
 
@@ -371,8 +371,9 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
         element for element in tree.iter(*LANDMARK_TAGS) if element.tag != "header" or not _in_article(element)
     ]
     _remove_unless_most(landmarks, page_length)
-    _remove_unless_most([element for element in tree.xpath(BOILERPLATE_XPATH) if element not in panels], page_length)
-    for element in tree.xpath(f"//body//*[@style or contains(@class, '{HIDDEN_CLASS}')]"):
+    frame = [element for element in ROLE_OR_HIDDEN_XPATH(tree) if _is_boilerplate(element) and element not in panels]
+    _remove_unless_most(frame, page_length)
+    for element in STYLED_XPATH(tree):
         # A reader never sees it, however much text it holds; a page that shows its text only by script
         # gets it back from the second reading in `extract`.
         if element.tag not in ("main", "article") and (
@@ -380,12 +381,6 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
         ):
             _remove(element)
     return page_length
-
-
-# Bootstrap's utility classes: "d-none" is display: none at every width, unless a class such as "d-md-block"
-# shows the element again from some width up (a desktop browser's view, which the benchmarks' truth is).
-HIDDEN_CLASS = "d-none"
-SHOWN_AT_WIDTH_RE = re.compile(r"^d-(?:sm|md|lg|xl|xxl)-(?!none$)")
 
 
 def _hidden_by_class(classes: str) -> bool:
@@ -414,6 +409,13 @@ def _accordion_panels(tree: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]
     return panels
 
 
+def _is_boilerplate(element: lxml.html.HtmlElement) -> bool:
+    """Whether element's ARIA role is the frame's, or ARIA hides it."""
+    return (
+        element.get("role") in BOILERPLATE_ROLES or element.get("aria-hidden") == "true" or "hidden" in element.attrib
+    )
+
+
 def _clean(
     tree: lxml.html.HtmlElement, *, keep_comments: bool, page_length: int, picked: list[lxml.html.HtmlElement]
 ) -> bool:
@@ -425,19 +427,16 @@ def _clean(
     body = tree.find("body")
     furniture: list[lxml.html.HtmlElement] = []
     comments: list[lxml.html.HtmlElement] = []
-    for element in tree.xpath("//body//*[@class or @id]"):
+    any_name = ANY_NAME.remembering()
+    for element in NAMED_XPATH(tree):
         if element.tag in ("main", "article"):
             continue
-        names = f"{element.get('class', '')} {_component_id(element)}"
-        if not ANY_NAME_RE.search(names):
+        names = f"{element.get('class', '')} {_component_id(element, any_name)}"
+        if not any_name(names):
             continue
-        if (
-            COMMENTS_RE.search(names)
-            and not keep_comments
-            and not element.xpath("descendant-or-self::main|.//*[@role='main']")
-        ):
+        if COMMENTS.search(names) and not keep_comments and not HOLDS_MAIN_XPATH(element):
             comments.append(element)
-        elif BOILERPLATE_NAMES_RE.search(names) and not _holds_main(element):
+        elif BOILERPLATE_NAMES.search(names) and not _holds_main(element):
             furniture.append(element)
     # A form's captions: its controls went with the page's frame, and what a label says is the control's
     # name ("Sort by", "Quantity", "Email address"), not the page's. Only now: readability reads them as text.
@@ -501,12 +500,12 @@ def _replies_are_content(body: lxml.html.HtmlElement | None, comments: list[lxml
     return rest < MAX_LINK_POST and replies >= REPLIES_SHARE / (1 - REPLIES_SHARE) * rest
 
 
-def _component_id(element: lxml.html.HtmlElement) -> str:
+def _component_id(element: lxml.html.HtmlElement, any_name: Callable[[str], bool] = ANY_NAME.search) -> str:
     """The element's id when it names a component; a section's id made from its heading is not one."""
     # Documentation and wiki generators give each section its heading's words as id: the section holding
     # "Sharing with a single developer" is "sharing-with-a-single-developer", and is no share bar.
     identifier = str(element.get("id", ""))
-    if not identifier or not ANY_NAME_RE.search(identifier):
+    if not identifier or not any_name(identifier):
         return identifier
     heading = next(element.iter(*HEADING_TAGS), None)
     if heading is not None and _slug(_text(heading)) == _slug(identifier):
@@ -689,149 +688,6 @@ def _largest_candidate(srcset: str) -> str:
 # One candidate of a srcset: a URL (no whitespace), then an optional descriptor up to the next comma.
 SRCSET_CANDIDATE_RE = re.compile(r"[\s,]*(?P<url>[^\s,][^\s]*)(?:\s+(?P<descriptor>[^,]*))?")
 SRCSET_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[wx]\s*$")
-
-
-ORDER_ATTRIBUTE = "data-text-mode-order"
-
-
-class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no type hints
-    """readability-lxml choosing the article's blocks on our parsed tree, without the work we would undo.
-
-    - Its own `_parse` runs lxml's Cleaner over a copy of the whole page (scripts, styles, comments, event
-      handlers): about a sixth of its time, for nothing once `_remove_never_text` has run. It still gets a
-      copy: it edits what it scores.
-    - `transform_misused_divs_into_paragraphs` asks whether a <div> holds blocks by serializing everything
-      under it to HTML and searching the string, for every <div>: quadratic in the depth of the page. The same
-      question is asked of the tree here.
-    """
-
-    def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-        self.encoding = "utf-8"
-        return copy.deepcopy(input)
-
-    def get_clean_html(self) -> _Pick:
-        # readability's documented hook for what `summary` returns: the chosen element itself instead of its
-        # HTML, which we would only parse again to find its blocks.
-        return _Pick(self.html)
-
-    def remove_unlikely_candidates(self) -> None:
-        # readability's test of every element's class and id, asked only of elements that have one: the
-        # others it skips after building and measuring the string of their (empty) names.
-        for element in self.html.xpath(".//*[@class or @id]"):
-            names = f"{element.get('class', '')} {element.get('id', '')}"
-            if (
-                READABILITY_PATTERNS["unlikelyCandidatesRe"].search(names)
-                and not READABILITY_PATTERNS["okMaybeItsACandidateRe"].search(names)
-                and element.tag not in ("html", "body")
-                and not element.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                and not element.xpath(
-                    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
-                )
-            ):
-                element.drop_tree()
-
-    def transform_misused_divs_into_paragraphs(self) -> None:
-        for div in self.html.findall(".//div"):
-            # A <div> with no block inside it is a paragraph written as a <div>.
-            if not any(_starts_block(element) for element in div.iterdescendants()):
-                div.tag = "p"
-        for div in self.html.findall(".//div"):
-            _wrap_loose_text(div)
-
-
-class _Pick(str):
-    """readability's chosen element, carried through `summary` (which tests and measures its result as a string)."""
-
-    element: lxml.html.HtmlElement
-
-    def __new__(cls, element: lxml.html.HtmlElement) -> _Pick:
-        pick = super().__new__(cls, element.tag)
-        pick.element = element
-        return pick
-
-
-# readability's test for "holds a block": a tag name that starts like one of these (<p> also finds <pre>,
-# <param> and <picture>, as its regular expression over the serialized HTML does).
-READABILITY_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul")
-READABILITY_INLINE_TAGS = frozenset(
-    {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
-)
-
-
-def _starts_block(element: lxml.html.HtmlElement) -> bool:
-    return isinstance(element.tag, str) and element.tag.lower().startswith(READABILITY_BLOCK_PREFIXES)
-
-
-def _wrap_loose_text(div: lxml.html.HtmlElement) -> None:
-    """Put a <div>'s loose text and runs of inline elements into paragraphs of their own, and drop its <br>s."""
-    children = list(div)
-    paragraph = None
-    if div.text and div.text.strip():
-        paragraph = lxml.html.Element("p")
-        paragraph.text, div.text = div.text, None
-        div.insert(0, paragraph)
-    for child in children:
-        if child.tag == "br":
-            paragraph = None
-            continue
-        if (
-            child.tag not in READABILITY_INLINE_TAGS
-            or _starts_block(child)
-            or any(_starts_block(element) for element in child.iterdescendants())
-        ):
-            paragraph = None
-            continue
-        if paragraph is None:
-            paragraph = lxml.html.Element("p")
-            child.addprevious(paragraph)
-        paragraph.append(child)
-    for position, child in reversed(list(enumerate(div))):
-        if child.tail and child.tail.strip():
-            paragraph = lxml.html.Element("p")
-            paragraph.text, child.tail = child.tail, None
-            div.insert(position + 1, paragraph)
-        if child.tag == "br":
-            child.drop_tree()
-
-
-def _number_elements(tree: lxml.html.HtmlElement) -> dict[str, lxml.html.HtmlElement]:
-    """Number every element in page order, in an attribute readability carries into its summary."""
-    index: dict[str, lxml.html.HtmlElement] = {}
-    for number, element in enumerate(tree.iter()):
-        if isinstance(element.tag, str):
-            key = str(number)
-            element.set(ORDER_ATTRIBUTE, key)  # overwrites any value a hostile page put there
-            index[key] = element
-    return index
-
-
-def _chosen_blocks(
-    index: dict[str, lxml.html.HtmlElement], fragment: lxml.html.HtmlElement
-) -> list[lxml.html.HtmlElement]:
-    """The elements of the page that readability's summary came from, outermost first, in page order."""
-    # With no candidate at all readability answers with the whole body: it stands for the blocks in it.
-    whole_page = fragment if fragment.tag in ("body", "html") else None
-    chosen: dict[int, lxml.html.HtmlElement] = {}
-    seen: set[lxml.html.HtmlElement] = set()
-    for element in fragment.iter():
-        if element is whole_page:
-            continue
-        original = index.get(element.get(ORDER_ATTRIBUTE) or "") if isinstance(element.tag, str) else None
-        if original is None or original in seen:
-            continue
-        parent = element.getparent()
-        # A child that is still under its own parent came along with the parent.
-        if (
-            parent is not None
-            and parent is not whole_page
-            and index.get(parent.get(ORDER_ATTRIBUTE) or "") is original.getparent()
-        ):
-            continue
-        if any(ancestor in seen for ancestor in original.iterancestors()):
-            continue
-        seen.add(original)
-        chosen[int(element.get(ORDER_ATTRIBUTE) or 0)] = original
-    return [chosen[number] for number in sorted(chosen)]
 
 
 def _own_text_length(element: lxml.html.HtmlElement) -> int:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 
+from app.names import NamePattern
 from app.visible import visible
 
 
@@ -59,6 +61,18 @@ BYLINE_NAME_RE = re.compile(r"byline|author|dateline|writtenby|p-author", re.IGN
 REPLY_NAME_RE = re.compile(r"review|comment|reply|replies|testimonial|forum-post|answer", re.IGNORECASE)
 BYLINE_PREFIX_RE = re.compile(r"^(?:by|par|von|door|di|por)\s*[:\-]?\s+", re.IGNORECASE)
 DATE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+BYLINE_NAME, REPLY_NAME = NamePattern(BYLINE_NAME_RE), NamePattern(REPLY_NAME_RE)
+# Compiled once: `tree.xpath(text)` compiles its expression on every call, which took longer than the search.
+# Every element that may be a byline; which of them is one is decided in `_markup_byline`.
+MAYBE_BYLINE_XPATH = lxml.etree.XPath("//body//*[@rel or @itemprop or @class or @id]")
+PUBLISHED_XPATH = lxml.etree.XPath(
+    "//*[@itemprop='datePublished']/@datetime|//*[@itemprop='datePublished']/@content", smart_strings=False
+)
+ARTICLE_TIME_XPATH = lxml.etree.XPath("//article//time/@datetime", smart_strings=False)
+JSON_LD_XPATH = lxml.etree.XPath("//script[@type='application/ld+json']")
+BYLINE_NAME_XPATH = lxml.etree.XPath(
+    ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
+)
 WORD_RE = re.compile(r"\w+")
 
 
@@ -83,8 +97,8 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
     published = _first(
         [item.get("datePublished") for item in items]
         + [metas.get(name) for name in META_NAMES["published"]]
-        + tree.xpath("//*[@itemprop='datePublished']/@datetime|//*[@itemprop='datePublished']/@content")[:1]
-        + tree.xpath("//article//time/@datetime")[:1]
+        + PUBLISHED_XPATH(tree)[:1]
+        + ARTICLE_TIME_XPATH(tree)[:1]
     )
     lang = _first([metas.get(name) for name in META_NAMES["lang"]] + [tree.get("lang"), tree.get("xml:lang")])
     date = DATE_RE.match(published)
@@ -211,24 +225,32 @@ def _names_site(part: str, site_names: set[str]) -> bool:
 
 def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
     """The author's name where the page's markup marks it: rel=author, itemprop=author, a "byline" class."""
-    for element in tree.xpath("//body//*[@rel='author' or contains(@itemprop, 'author') or @class or @id]"):
+    replies: dict[lxml.html.HtmlElement, bool] = {}  # ancestors are shared: each is asked once
+    byline_name = BYLINE_NAME.remembering()
+    for element in MAYBE_BYLINE_XPATH(tree):
         marked = element.get("rel") == "author" or "author" in (element.get("itemprop") or "")
-        if not marked and not BYLINE_NAME_RE.search(f"{element.get('class', '')} {element.get('id', '')}"):
+        if not marked and not byline_name(f"{element.get('class', '')} {element.get('id', '')}"):
             continue
-        if any(REPLY_NAME_RE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in element.iterancestors()):
+        if any(_is_reply(ancestor, replies) for ancestor in element.iterancestors()):
             continue  # a reviewer or a commenter, not the page's author
         # A byline holds a date, a role or an author's card (forums put the rank and post count in it): the
         # part marked as the name, or its one link when the rest is a date or a count ("posted by <a>marta</a>
         # 5 hours ago"); "Martin Untersinger (avec Damien Leloup)" stays whole.
-        names = element.xpath(
-            ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
-        )
+        names = BYLINE_NAME_XPATH(element)
         links = element.findall(".//a")
         dated = len(links) == 1 and re.search(r"\d", element_text(element).replace(element_text(links[0]), ""))
         name = element_text(names[0] if names else links[0] if dated else element)
         if 0 < len(name) <= MAX_BYLINE:
             return name
     return None
+
+
+def _is_reply(element: lxml.html.HtmlElement, known: dict[lxml.html.HtmlElement, bool]) -> bool:
+    """Whether element's class or id names a place where other people write (known: the answers so far)."""
+    reply = known.get(element)
+    if reply is None:
+        reply = known[element] = REPLY_NAME.search(f"{element.get('class', '')} {element.get('id', '')}")
+    return reply
 
 
 def _names(value: Any) -> str | None:
@@ -255,7 +277,7 @@ def _types(items: list[dict[str, Any]]) -> Iterator[str]:
 
 def json_ld_items(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
     """Every JSON-LD object whose @type is an article-like type, in page order."""
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in JSON_LD_XPATH(tree):
         try:
             data = json.loads(CDATA_RE.sub("", script.text or ""))
         except (ValueError, RecursionError):

@@ -1,0 +1,415 @@
+"""readability-lxml's choice of the article, made on our parsed tree and handed back as the page's own elements."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import lxml.etree
+import lxml.html
+from readability import Document
+from readability.readability import REGEXES as READABILITY_PATTERNS
+from readability.readability import is_video_url
+
+from app.names import NamePattern
+
+# readability's class and id tests, searched fast in ASCII names (the same answers: see NamePattern).
+UNLIKELY = NamePattern(READABILITY_PATTERNS["unlikelyCandidatesRe"])
+MAYBE_CANDIDATE = NamePattern(READABILITY_PATTERNS["okMaybeItsACandidateRe"])
+POSITIVE = NamePattern(READABILITY_PATTERNS["positiveRe"])
+NEGATIVE = NamePattern(READABILITY_PATTERNS["negativeRe"])
+
+# readability measures every text after its `clean`: a run of 255 or more spaces cut to 255, a run of spaces
+# holding a line break made one line break, tabs and runs of spaces made one space. `clean_length` counts the
+# same without its three passes over each text. The expression for long runs only ever matches from the start
+# of a run; said so (`(?<!\s)`), it is not tried again from inside every run (quadratic in the run's length).
+LONG_SPACE_RE = re.compile(r"(?<!\s)\s{255,}")
+SPACES_RE = re.compile(r"\t|[ \t]{2,}")
+OTHER_SPACE_RE = re.compile(r"[^\S \n]")  # white space besides spaces and line breaks
+
+COUNT_XPATHS = {
+    kind: lxml.etree.XPath(f"count({path})")
+    for kind, path in {
+        "p": ".//p",
+        "img": ".//img",
+        "li": ".//li",
+        "embed": ".//embed",
+        "input": ".//input",
+        "hidden": ".//input[@type='hidden']",
+    }.items()
+}
+IN_ARTICLE_XPATH = lxml.etree.XPath("ancestor::main | ancestor::article")
+NAMED_XPATH = lxml.etree.XPath(".//*[@class or @id]")
+IN_CODE_XPATH = lxml.etree.XPath("ancestor-or-self::pre | ancestor-or-self::code")
+HOLDS_ARTICLE_XPATH = lxml.etree.XPath(
+    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+)
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+SANITIZED_TAGS = ("table", "ul", "div", "aside", "header", "footer", "section")
+
+
+def readability_blocks(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements of tree that readability chooses as the article, outermost first, in page order."""
+    # retry_length=0: no second, gentler pass (a whole re-parse) when the first keeps little; `extract`'s
+    # recovery does that job.
+    readability = _Readability(tree, retry_length=0)
+    summary = readability.summary(html_partial=True)
+    return readability.originals(summary.element) if isinstance(summary, _Pick) else []
+
+
+def text_length(element: lxml.html.HtmlElement) -> int:
+    """The length of element's text as readability measures it: `len(clean(element.text_content()))`."""
+    return clean_length(element.text_content())
+
+
+def clean_length(text: str) -> int:
+    """`len(readability.readability.clean(text))`, counted without rewriting the text where that can be avoided."""
+    # A run of spaces holding a line break counts one character, and so does a run of spaces alone: when
+    # those are all the text's white space, its length is that of its words, one space apart.
+    if OTHER_SPACE_RE.search(text) is None:
+        return len(" ".join(text.split()))
+    # Else line by line: the runs holding line breaks count one each, and what `clean` does inside a line
+    # (a run of 255 cut, tabs and runs of spaces made one space) is done to that line alone.
+    length = lines = 0
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        lines += 1
+        if len(line) >= 255:
+            line = LONG_SPACE_RE.sub(" " * 255, line)
+        length += len(SPACES_RE.sub(" ", line)) if "\t" in line or "  " in line else len(line)
+    return length + max(lines - 1, 0)
+
+
+class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no type hints
+    """readability-lxml choosing the article's blocks on our parsed tree, without the work we would undo.
+
+    Each override answers as readability's own method does, faster:
+
+    - Its own `_parse` runs lxml's Cleaner over a copy of the whole page (scripts, styles, comments, event
+      handlers): about a sixth of its time, for nothing once `_remove_never_text` has run. It still gets a
+      copy: it edits what it scores.
+    - `transform_misused_divs_into_paragraphs` asks whether a <div> holds blocks by serializing everything
+      under it to HTML and searching the string, for every <div>: quadratic in the depth of the page. The same
+      question is asked of the tree here.
+    - It measures the text of every link again for each candidate that holds it, runs its three `clean`
+      expressions over texts they leave alone, and formats debug messages (`describe`) that nobody logs.
+      Lengths are kept while the tree stands still (scoring, then sanitizing, where a removal forgets the
+      lengths of what held it), and only the messages are gone.
+    """
+
+    _lengths: dict[lxml.html.HtmlElement, int] | None = None
+    _weights: dict[str, int]  # by class or id: a page's elements repeat the same names
+    _page: list[lxml.html.HtmlElement]  # the page's elements in page order
+    _places: dict[lxml.html.HtmlElement, int]  # each element of the copy: its place in that order
+
+    def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+        self.encoding = "utf-8"
+        self._weights = {}
+        copied = copy.deepcopy(input)
+        # Each element of the copy knows its place in page order, so the blocks readability keeps can be
+        # taken from our tree with the headings, tables, lists and code its sanitizer drops. (readability's
+        # own xpath=True does the same with getpath(), quadratic in the number of siblings: 20,000 links took
+        # 1.4 s there.) The copy is the page's, element for element, until readability edits it.
+        self._page = list(input.iter(lxml.etree.Element))
+        self._places = {element: place for place, element in enumerate(copied.iter(lxml.etree.Element))}
+        return copied
+
+    def originals(self, fragment: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+        """The elements of the page that readability's pick came from, outermost first, in page order."""
+        # With no candidate at all readability answers with the whole body: it stands for the blocks in it.
+        whole_page = fragment if fragment.tag in ("body", "html") else None
+        chosen: dict[int, lxml.html.HtmlElement] = {}
+        seen: set[lxml.html.HtmlElement] = set()
+        for element in fragment.iter(lxml.etree.Element):
+            place = self._places.get(element)  # None for the paragraphs readability made
+            if element is whole_page or place is None or self._page[place] in seen:
+                continue
+            original = self._page[place]
+            parent = element.getparent()
+            parent_place = self._places.get(parent) if parent is not None and parent is not whole_page else None
+            # A child that is still under its own parent came along with the parent.
+            if parent_place is not None and self._page[parent_place] is original.getparent():
+                continue
+            if any(ancestor in seen for ancestor in original.iterancestors()):
+                continue
+            seen.add(original)
+            chosen[place] = original
+        return [chosen[place] for place in sorted(chosen)]
+
+    def get_clean_html(self) -> _Pick:
+        # readability's documented hook for what `summary` returns: the chosen element itself instead of its
+        # HTML, which we would only parse again to find its blocks.
+        return _Pick(self.html)
+
+    def _text_length(self, element: lxml.html.HtmlElement) -> int:
+        if self._lengths is None:
+            return text_length(element)
+        length = self._lengths.get(element)
+        if length is None:
+            length = self._lengths[element] = text_length(element)
+        return length
+
+    def get_link_density(self, elem: lxml.html.HtmlElement) -> float:
+        links = sum(self._text_length(link) for link in elem.findall(".//a"))
+        return float(links) / max(self._text_length(elem), 1)
+
+    def class_weight(self, e: lxml.html.HtmlElement) -> int:
+        if self.positive_keywords or self.negative_keywords:
+            return int(super().class_weight(e))
+        weight = 0
+        for feature in (e.get("class"), e.get("id")):
+            if feature:
+                known = self._weights.get(feature)
+                if known is None:
+                    known = self._weights[feature] = 25 * (POSITIVE.search(feature) - NEGATIVE.search(feature))
+                weight += known
+        return weight
+
+    def remove_unlikely_candidates(self) -> None:
+        # readability's test of every element's class and id, asked only of elements that have one: the
+        # others it skips after building and measuring the string of their (empty) names.
+        unlikely = UNLIKELY.remembering()
+        for element in NAMED_XPATH(self.html):
+            names = f"{element.get('class', '')} {element.get('id', '')}"
+            if (
+                unlikely(names)
+                and not MAYBE_CANDIDATE.search(names)
+                and element.tag not in ("html", "body")
+                and not IN_CODE_XPATH(element)
+                and not HOLDS_ARTICLE_XPATH(element)
+            ):
+                element.drop_tree()
+
+    def transform_misused_divs_into_paragraphs(self) -> None:
+        for div in self.html.findall(".//div"):
+            # A <div> with no block inside it is a paragraph written as a <div>.
+            if not any(_starts_block(element) for element in div.iterdescendants()):
+                div.tag = "p"
+        for div in self.html.findall(".//div"):
+            _wrap_loose_text(div)
+
+    def score_paragraphs(self) -> dict[lxml.html.HtmlElement, dict[str, Any]]:
+        # readability's scores: each paragraph of 25 characters or more gives its parent one point, one per
+        # comma-separated part and one per 100 characters (three at most), its grandparent half as much;
+        # then each candidate loses its share of link text.
+        self._lengths = {}
+        candidates: dict[lxml.html.HtmlElement, dict[str, Any]] = {}
+        for paragraph in self.tags(self._html(), "p", "pre", "td", "blockquote"):
+            parent = paragraph.getparent()
+            if parent is None:
+                continue
+            grandparent = parent.getparent()
+            text = paragraph.text_content()
+            length = self._lengths[paragraph] = clean_length(text)
+            if length < self.min_text_length:
+                continue
+            if parent not in candidates:
+                candidates[parent] = self.score_node(parent)
+            if grandparent is not None and grandparent not in candidates:
+                candidates[grandparent] = self.score_node(grandparent)
+            # `clean` leaves commas alone: its text splits into as many parts as the raw one.
+            score = 1 + (text.count(",") + 1) + min(length / 100, 3)
+            candidates[parent]["content_score"] += score
+            if grandparent is not None:
+                candidates[grandparent]["content_score"] += score / 2.0
+        for element, candidate in candidates.items():
+            candidate["content_score"] *= 1 - self.get_link_density(element)
+        return candidates
+
+    def select_best_candidate(self, candidates: dict[lxml.html.HtmlElement, dict[str, Any]]) -> dict[str, Any] | None:
+        if not candidates:
+            return None
+        ranked = sorted(candidates.values(), key=lambda candidate: candidate["content_score"], reverse=True)
+        best = ranked[0]
+        # An element the page marks as the article's body wins, unless it is mostly links.
+        for candidate in ranked:
+            marked = "articleBody" in (candidate["elem"].get("itemprop") or "").split()
+            if marked and self.get_link_density(candidate["elem"]) <= 0.1:
+                best = candidate
+                break
+        # An <article> inside the winner with a quarter of its score and 250 characters is the article.
+        descendants = set(best["elem"].iterdescendants())
+        for candidate in ranked:
+            if (
+                candidate["elem"].tag == "article"
+                and candidate["elem"] in descendants
+                and self._text_length(candidate["elem"]) >= 250
+                and candidate["content_score"] >= best["content_score"] * 0.25
+            ):
+                return candidate
+        return best
+
+    def get_semantic_main_candidate(
+        self, candidates: dict[lxml.html.HtmlElement, dict[str, Any]], best_candidate: dict[str, Any]
+    ) -> dict[str, Any]:
+        # The page's <main> instead of a winner outside any <article>, when it holds twice the winner's text
+        # (500 characters at least) and few links.
+        best = best_candidate["elem"]
+        ancestors = tuple(best.iterancestors())
+        if any(element.tag == "article" for element in (best, *ancestors)):
+            return best_candidate
+        main = next((element for element in ancestors if element.tag == "main"), None)
+        if main is None or self._text_length(main) < max(500, self._text_length(best) * 2):
+            return best_candidate
+        if self.get_link_density(main) > 0.15:
+            return best_candidate
+        candidate: dict[str, Any] = self.score_node(main)
+        candidates[main] = candidate
+        return candidate
+
+    def get_article(self, *args: Any, **kwargs: Any) -> lxml.html.HtmlElement:
+        self._lengths = None  # it moves leads and segments into the winner: the lengths measured are gone
+        return super().get_article(*args, **kwargs)
+
+    def sanitize(
+        self,
+        node: lxml.html.HtmlElement,
+        candidates: dict[lxml.html.HtmlElement, dict[str, Any]],
+        keep_all_images: bool = False,
+    ) -> _Pick:
+        self._lengths = {}
+        for heading in self.tags(node, *HEADING_TAGS):
+            if self.class_weight(heading) < 0 or self.get_link_density(heading) > 0.33:
+                self._drop(heading)
+        for paragraph in self.tags(node, "p"):
+            if (
+                READABILITY_PATTERNS["callToActionRe"].search(paragraph.text_content())
+                and self.get_link_density(paragraph) > 0.2
+            ):
+                self._drop(paragraph)
+        for element in self.tags(node, "form", "textarea"):
+            self._drop(element)
+        for frame in self.tags(node, "iframe"):
+            if "src" in frame.attrib and is_video_url(frame.attrib["src"]):
+                self._forget(frame)
+                frame.attrib.pop("srcdoc", None)
+                frame.text = "VIDEO"
+            else:
+                self._drop(frame)
+        allowed = self.get_preserved_elements(node)
+        for element in self.reverse_tags(node, *SANITIZED_TAGS):
+            if element in allowed:
+                continue
+            weight = self.class_weight(element)
+            score = candidates[element]["content_score"] if element in candidates else 0
+            if weight + score < 0:
+                self._drop(element)
+                continue
+            text = element.text_content()
+            if text.count(",") < 10 and self._is_clutter(element, weight, clean_length(text), allowed, keep_all_images):
+                self._drop(element)
+        self.html = node
+        return self.get_clean_html()
+
+    def _is_clutter(
+        self,
+        element: lxml.html.HtmlElement,
+        weight: int,
+        length: int,
+        allowed: dict[lxml.html.HtmlElement, bool],
+        keep_all_images: bool,
+    ) -> bool:
+        """readability's tests of a block with few commas: too many images, items, inputs or links, too little text."""
+        paragraphs, images = COUNT_XPATHS["p"](element), COUNT_XPATHS["img"](element)
+        if keep_all_images and element.tag == "div" and images >= 1:
+            return False
+        if paragraphs and images > 1 + paragraphs * 1.3:
+            return True
+        if COUNT_XPATHS["li"](element) - 100 > paragraphs and element.tag not in ("ol", "ul"):
+            return True
+        if COUNT_XPATHS["input"](element) - COUNT_XPATHS["hidden"](element) > paragraphs / 3:
+            return True
+        if length < self.min_text_length and (images == 0 or images > 2):
+            return True
+        links = sum(self._text_length(link) for link in element.findall(".//a"))
+        link_density = float(links) / max(length, 1)
+        if weight < 25:
+            in_article = element.tag in ("ul", "section") and IN_ARTICLE_XPATH(element)
+            if link_density > (0.25 if in_article else 0.2):
+                return True
+        elif link_density > 0.5:
+            return True
+        embeds = COUNT_XPATHS["embed"](element)
+        if (embeds == 1 and length < 75) or embeds > 1:
+            return True
+        if length:
+            return False
+        # An empty block (an image or two) between long texts stays, and so does every block inside it.
+        siblings = [
+            next((size for size in map(self._text_length, element.itersiblings()) if size), 0),
+            next((size for size in map(self._text_length, element.itersiblings(preceding=True)) if size), 0),
+        ]
+        if sum(siblings) > 1000:
+            for inner in self.tags(element, "table", "ul", "div", "section"):
+                allowed[inner] = True
+            return False
+        return True
+
+    def _forget(self, element: lxml.html.HtmlElement) -> None:
+        """Forget the measured lengths of element and of everything holding it: its text is about to change."""
+        if self._lengths:
+            self._lengths.pop(element, None)
+            for ancestor in element.iterancestors():
+                self._lengths.pop(ancestor, None)
+
+    def _drop(self, element: lxml.html.HtmlElement) -> None:
+        self._forget(element)
+        element.drop_tree()
+
+
+class _Pick(str):
+    """readability's chosen element, carried through `summary` (which tests and measures its result as a string)."""
+
+    element: lxml.html.HtmlElement
+
+    def __new__(cls, element: lxml.html.HtmlElement) -> _Pick:
+        pick = super().__new__(cls, element.tag)
+        pick.element = element
+        return pick
+
+
+# readability's test for "holds a block": a tag name that starts like one of these (<p> also finds <pre>,
+# <param> and <picture>, as its regular expression over the serialized HTML does).
+READABILITY_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul")
+READABILITY_INLINE_TAGS = frozenset(
+    {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
+)
+
+
+def _starts_block(element: lxml.html.HtmlElement) -> bool:
+    return isinstance(element.tag, str) and element.tag.lower().startswith(READABILITY_BLOCK_PREFIXES)
+
+
+def _wrap_loose_text(div: lxml.html.HtmlElement) -> None:
+    """Put a <div>'s loose text and runs of inline elements into paragraphs of their own, and drop its <br>s."""
+    children = list(div)
+    paragraph = None
+    if div.text and div.text.strip():
+        paragraph = lxml.html.Element("p")
+        paragraph.text, div.text = div.text, None
+        div.insert(0, paragraph)
+    for child in children:
+        if child.tag == "br":
+            paragraph = None
+            continue
+        if (
+            child.tag not in READABILITY_INLINE_TAGS
+            or _starts_block(child)
+            or any(_starts_block(element) for element in child.iterdescendants())
+        ):
+            paragraph = None
+            continue
+        if paragraph is None:
+            paragraph = lxml.html.Element("p")
+            child.addprevious(paragraph)
+        paragraph.append(child)
+    for position, child in reversed(list(enumerate(div))):
+        if child.tail and child.tail.strip():
+            paragraph = lxml.html.Element("p")
+            paragraph.text, child.tail = child.tail, None
+            div.insert(position + 1, paragraph)
+        if child.tag == "br":
+            child.drop_tree()
