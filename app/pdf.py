@@ -1,8 +1,8 @@
 """Read a PDF as an article: app/pdf_layout.py in a child process bounded in time and memory, then the Article.
 
-A PDF is a program for its parser: pdfminer.six is pure Python, and a hostile file (a reference loop, a
-decompression bomb, millions of tiny text objects) can keep it busy or growing for as long as it is let.
-So each PDF is read in a child process of its own, forked from a server that has pdfminer imported
+A PDF is a program for its parser: a hostile file (a reference loop, a decompression bomb, millions of tiny
+text objects) can keep pdfminer.six or PDFium busy or growing for as long as it is let, and PDFium is C++.
+So each PDF is read in a child process of its own, forked from a server that has both imported
 (multiprocessing's forkserver: no fork of the threaded worker), under RLIMIT_CPU and RLIMIT_AS, and
 killed at the request's deadline if it has not answered by then.
 """
@@ -33,7 +33,7 @@ log = logging.getLogger("text_mode.pdf")
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 PDF_SIGNATURE = b"%PDF-"  # a PDF's first bytes (ISO 32000-1, 7.5.2), though readers allow junk before it
-# The forkserver imports these once; every child forked from it starts with pdfminer loaded.
+# The forkserver imports these once; every child forked from it starts with pdfminer.six and PDFium loaded.
 PRELOAD = ["app.pdf_layout"]
 # Address space a child may add to what it has when forked: the PDFs of the benchmark peak under 60 MB of
 # Python objects, and a 512 MB Lambda keeps room for the worker beside it.
@@ -208,7 +208,7 @@ def _child(
         os._exit(OUT_OF_MEMORY_EXIT)
     except RecursionError:
         sender.send(("error", PdfError("the PDF's objects are nested too deeply to read")))
-    except Exception as error:  # pdfminer on a damaged file raises anything: the file is at fault, not this code
+    except Exception as error:  # pdfminer.six on a damaged file raises anything: the file is at fault, not this code
         sender.send(("error", PdfError(f"the PDF is damaged and cannot be read ({type(error).__name__})")))
     finally:
         sender.close()

@@ -1,4 +1,4 @@
-"""Read PDFs of known text with pdfminer.six and pypdf side by side: shingle F1, ms per page, peak memory.
+"""Read PDFs of known text with pdfminer.six, pypdf and pypdfium2 side by side: shingle F1, ms per page, peak memory.
 
     .venv/bin/python -m bench.pdf              # 20 pages of each benchmark set in three layouts, and the samples
     .venv/bin/python -m bench.pdf --limit 5    # a quick run: 5 pages of each set
@@ -133,6 +133,15 @@ def pypdf_text(data: bytes) -> tuple[str, int]:
     return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
 
 
+def pypdfium2_text(data: bytes) -> tuple[str, int]:
+    """pypdfium2's `get_text_range` page by page (PDFium's own text order and line breaks)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    texts = [document[index].get_textpage().get_text_range() for index in range(len(document))]
+    return "\n".join(texts), len(document)
+
+
 def text_mode_text(data: bytes) -> tuple[str, int]:
     """text-mode's reading (app/pdf_layout.py, in this process) as the JSON `text` field has it."""
     from app.pdf import article_of
@@ -147,7 +156,8 @@ def text_mode_text(data: bytes) -> tuple[str, int]:
 READERS: dict[str, Callable[[bytes], tuple[str, int]]] = {
     "pdfminer.six `extract_pages` (default LAParams)": pdfminer_text,
     "pypdf `extract_text`": pypdf_text,
-    "text-mode app/pdf.py (pdfminer.six + its own order, paragraphs, headers), JSON `text`": text_mode_text,
+    "pypdfium2 `get_text_range`": pypdfium2_text,
+    "text-mode app/pdf.py (pypdfium2 + its own order, paragraphs, headers), JSON `text`": text_mode_text,
 }
 
 
