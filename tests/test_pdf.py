@@ -446,14 +446,27 @@ def test_javascript_launch_actions_forms_and_embedded_files_are_never_read(
     assert (status, answer["text"], answer["links"]) == (200, "The visible words of the page.", [])
 
 
+NOT_A_FILE_TEXT = "the page is a file of no stated type, not HTML, text or a PDF"
+
+
 @pytest.mark.parametrize(
-    ("content_type", "status"),
-    [(PDF, 200), ("application/x-pdf", 200), (None, 200), ("application/octet-stream", 415)],
-)
-def test_a_pdf_is_known_by_its_type_or_by_its_signature(
-    client: FlaskClient, httpserver: HTTPServer, content_type: str | None, status: int
+    ("content_type", "data", "status", "said"),
+    [
+        (PDF, four_pages(), 200, "Words of page number 1."),
+        ("application/x-pdf", four_pages(), 200, "Words of page number 1."),
+        (None, four_pages(), 200, "Words of page number 1."),
+        ("application/octet-stream", four_pages(), 200, "Words of page number 1."),
+        ("binary/octet-stream", four_pages(), 200, "Words of page number 1."),
+        ("application/octet-stream", b"<!doctype html><p>Not found</p>", 415, NOT_A_FILE_TEXT),
+        ("application/octet-stream", b"PK\x03\x04 a zip file", 415, NOT_A_FILE_TEXT),
+        ("image/png", four_pages(), 415, "the page is image/png, not HTML or text"),
+    ],
+)  # fmt: skip
+def test_a_pdf_is_known_by_its_type_or_by_its_signature_behind_a_type_that_names_no_kind(
+    client: FlaskClient, httpserver: HTTPServer, content_type: str | None, data: bytes, status: int, said: str
 ) -> None:
-    assert get(client, serve(httpserver, "/f", four_pages(), content_type))[0] == status
+    got_status, body = get(client, serve(httpserver, "/report.pdf", data, content_type), width="0")
+    assert (got_status, said in body) == (status, True), body
 
 
 @pytest.mark.parametrize(("memory", "outcome"), [(256 << 20, "24000 words"), (4 << 20, "needed more memory")])
