@@ -51,10 +51,12 @@ class Run:
 
 @dataclass(frozen=True)
 class Block:
-    """A block of the article: a paragraph (p), heading (h1-h6), list item (li) or code (pre)."""
+    """A block of the article: a paragraph (p), heading (h1-h6), list item (li), code (pre), or where a page
+    starts (page: no runs, the page's number)."""
 
     kind: str
     runs: tuple[Run, ...]
+    number: int = 0  # a page's
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,11 @@ def _child(
     from app.pdf_layout import read
 
     try:
-        sender.send(("ok", read(data, first=first, last=last, max_pages=max_pages, max_bytes=max_bytes)))
+        # Where each page starts is marked when a range was asked for (`-- page 3 --`, in the text format).
+        reading = read(
+            data, first=first, last=last, max_pages=max_pages, max_bytes=max_bytes, mark_pages=last is not None
+        )
+        sender.send(("ok", reading))
     except TextModeError as error:
         sender.send(("error", error))
     except MemoryError:
@@ -249,7 +255,10 @@ def article_of(reading: Reading, *, url: str, final_url: str, asked: bool) -> Ar
 
 
 def blocks_html(reading: Reading) -> str:
-    """The reading's blocks as the HTML every format renders: headings, paragraphs, lists, code, links."""
+    """The reading's blocks as the HTML every format renders: headings, paragraphs, lists, code, links; a page's
+    start as a paragraph that only the text format shows."""
+    from app.render import TEXT_ONLY
+
     parts: list[str] = []
     in_list = False
     for block in reading.blocks:
@@ -257,7 +266,10 @@ def blocks_html(reading: Reading) -> str:
             parts.append("<ul>" if not in_list else "</ul>")
             in_list = not in_list
         inner = "".join(_run_html(run) for run in block.runs)
-        parts.append(f"<{block.kind}>{inner}</{block.kind}>")
+        if block.kind == "page":
+            parts.append(f"<p {TEXT_ONLY}>-- page {block.number} --</p>")
+        else:
+            parts.append(f"<{block.kind}>{inner}</{block.kind}>")
     if in_list:
         parts.append("</ul>")
     return "\n".join(parts)

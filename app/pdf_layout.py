@@ -111,8 +111,11 @@ class PageText:
     lines: list[Line]
 
 
-def read(data: bytes, *, first: int = 1, last: int | None = None, max_pages: int, max_bytes: int) -> Reading:
-    """Read pages first to last (1-based; all by default, at most max_pages) of the PDF in data."""
+def read(
+    data: bytes, *, first: int = 1, last: int | None = None, max_pages: int, max_bytes: int, mark_pages: bool = False
+) -> Reading:
+    """Read pages first to last (1-based; all by default, at most max_pages) of the PDF in data; mark_pages puts a
+    block of kind "page" where each one starts."""
     if PDF_SIGNATURE not in data[:1024]:
         raise PdfError("the file is not a PDF (it does not start with %PDF-)")
     last = first + max_pages - 1 if last is None else min(last, first + max_pages - 1)
@@ -153,7 +156,7 @@ def read(data: bytes, *, first: int = 1, last: int | None = None, max_pages: int
     remove_running_lines(pages)
     if not any(page.lines for page in pages):
         raise NoTextLayer("the PDF has no text layer (a scan)")
-    blocks = article_blocks(pages)
+    blocks = article_blocks(pages, mark_pages=mark_pages)
     return Reading(
         title=title or first_page_title(pages) or "",
         author=author,
@@ -635,26 +638,34 @@ def _widest_gaps(spans: list[tuple[float, float]], *, minimum: float) -> list[fl
     return [(low + high) / 2 for low, high in gaps if high - low >= widest - 1.0]
 
 
-def article_blocks(pages: list[PageText]) -> list[Block]:
-    """The article's blocks: paragraphs re-flowed, headings by type size and weight, lists, code."""
+def article_blocks(pages: list[PageText], *, mark_pages: bool = False) -> list[Block]:
+    """The article's blocks: paragraphs re-flowed, headings by type size and weight, lists, code; and, with
+    mark_pages, a block of kind "page" where each page starts (a paragraph is not joined across it then)."""
     lines = [line for page in pages for line in page.lines]
     body = _body_size(lines)
     vocabulary = Counter(word.lower() for line in lines for word in WORD_RE.findall(line.text))
     heading_sizes = sorted({round(line.size) for line in lines if line.size >= body * 1.2}, reverse=True)[:4]
-    blocks: list[tuple[str, list[Run]]] = []  # each block's kind and runs, appended to in place
+    blocks: list[tuple[str, list[Run], int]] = []  # each block's kind, runs (appended to in place) and number
     previous: tuple[str, Line, float] | None = None  # the block being written: its kind, last line, first line's x0
     for page in pages:
+        if mark_pages:
+            blocks.append(("page", [], page.number))
+            previous = None
         for line in merged_fragments(reading_order(page.lines, gap=body)):
             kind = _kind(line, body, heading_sizes)
             if previous is None or _starts_block(kind, line, previous):
                 if kind == "li" and line.text.strip()[:1] in BULLETS:
                     line = replace(line, runs=_strip_start(line.runs, 1))
-                blocks.append((kind, list(_trimmed(line.runs))))
+                blocks.append((kind, list(_trimmed(line.runs)), 0))
                 previous = (kind, line, line.x0)
             else:
                 _join(blocks[-1][1], previous[1], line, vocabulary, previous[0])
                 previous = (previous[0], line, previous[2])
-    return [Block(kind, tuple(runs)) for kind, runs in blocks if "".join(run.text for run in runs).strip()]
+    return [
+        Block(kind, tuple(runs), number)
+        for kind, runs, number in blocks
+        if kind == "page" or "".join(run.text for run in runs).strip()
+    ]
 
 
 def _body_size(lines: list[Line]) -> float:

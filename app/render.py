@@ -512,6 +512,16 @@ def _without_repeated_title(fragment: lxml.html.HtmlElement, title: str) -> None
         return
 
 
+# Marks an element that the text format (and the reading view, which shows it) lays out and the others leave
+# out: a PDF page's start when a page range was asked for (`-- page 3 --`).
+TEXT_ONLY = "data-text-mode-text-only"  # named for text-mode, as ORDER_ATTRIBUTE is: pages do not use it
+
+
+def _without_text_only(fragment: lxml.html.HtmlElement) -> None:
+    for element in fragment.xpath(f"//*[@{TEXT_ONLY}]"):
+        element.drop_tree()
+
+
 def _transliterate(fragment: lxml.html.HtmlElement) -> None:
     """Make every text node and image description 7-bit ASCII before layout, so widths stay right."""
     for element in fragment.iter():
@@ -545,8 +555,10 @@ def layout_body(
     ascii: bool = False,
     ansi: bool = False,
     images: bool = True,
+    text_only: bool = False,
 ) -> Body:
-    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`.
+    """Lay out the article's body as wrapped text and collect its links; images=False leaves out `[image: alt]`,
+    text_only=True keeps the elements marked TEXT_ONLY.
 
     ansi=True leaves style marks in the text, for `ansi_lines` to turn into escape sequences.
     """
@@ -564,6 +576,8 @@ def layout_body(
     if fragment is None:
         return Body("", ())
     _without_repeated_title(fragment, article.title)
+    if not text_only:
+        _without_text_only(fragment)
     if ascii:
         _transliterate(fragment)
     blocks: list[Block] = []
@@ -600,7 +614,7 @@ def render_text(article: Article, *, width: int = 80, ascii: bool = False, ansi:
     """
     if ascii:
         article = ascii_article(article)
-    body = layout_body(article, width=width, ascii=ascii, ansi=ansi)
+    body = layout_body(article, width=width, ascii=ascii, ansi=ansi, text_only=True)
     parts = ["\n".join(header_lines(article, width=width, ascii=ascii, ansi=ansi)), body.text]
     if body.links:
         references = ["References", "----------"]
@@ -621,6 +635,7 @@ def _body_html(article: Article) -> str:
     if fragment is None:
         return ""
     _without_repeated_title(fragment, article.title)
+    _without_text_only(fragment)
     # html2text writes any href or src out as a live Markdown link: keep only http(s) ones (no javascript:, data:).
     for element in fragment.iter():
         for name in ("href", "src"):

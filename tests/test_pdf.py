@@ -286,6 +286,36 @@ def test_pages_reads_a_range_and_a_bad_one_is_a_400(
     assert not any(text in body for text in absent), body
 
 
+def test_a_range_marks_where_each_page_starts_in_the_text_format_only(
+    client: FlaskClient, httpserver: HTTPServer
+) -> None:
+    url = serve(httpserver, "/four.pdf", four_pages())
+    assert get(client, url, pages="2-3", width="0") == (
+        200,
+        f"four.pdf\n========\nPDF, pages 2-3 of 4\n{url}\n\n"
+        "-- page 2 --\n\nWords of page number 2.\n\n-- page 3 --\n\nWords of page number 3.\n",
+    )
+    status, body = get(client, url, pages="2-3", format="json")
+    answer = json.loads(body)
+    assert (status, answer["text"]) == (200, "Words of page number 2.\n\nWords of page number 3.")
+    assert "page 2 --" not in answer["markdown"]
+    assert "-- page 2 --" in get(client, url, pages="2-3", format="html")[1]  # the reading view shows the text format
+    assert "-- page" not in get(client, url)[1]  # no range asked for, no marks
+
+
+def test_a_paragraph_is_not_joined_across_a_marked_page_start() -> None:
+    pages = [Page([Text(72, 100, "A sentence that goes on")]), Page([Text(72, 700, "over the page.")])]
+    reading = read(make_pdf(pages), first=1, last=2, max_pages=10, max_bytes=1 << 20, mark_pages=True)
+    assert [(block.kind, block.number, "".join(run.text for run in block.runs)) for block in reading.blocks] == [
+        ("page", 1, ""),
+        ("p", 0, "A sentence that goes on"),
+        ("page", 2, ""),
+        ("p", 0, "over the page."),
+    ]
+    unmarked = read(make_pdf(pages), first=1, last=2, max_pages=10, max_bytes=1 << 20).blocks
+    assert ["".join(run.text for run in block.runs) for block in unmarked] == ["A sentence that goes on over the page."]
+
+
 def test_no_more_than_pdf_max_pages_are_read(httpserver: HTTPServer) -> None:
     client = create_app({"TESTING": True, "ALLOW_PRIVATE": True, "PDF_MAX_PAGES": 2}).test_client()
     status, body = get(client, serve(httpserver, "/four.pdf", four_pages()), width="0")
