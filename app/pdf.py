@@ -51,12 +51,13 @@ class Run:
 
 @dataclass(frozen=True)
 class Block:
-    """A block of the article: a paragraph (p), heading (h1-h6), list item (li), code (pre), or where a page
-    starts (page: no runs, the page's number)."""
+    """A block of the article: a paragraph (p), heading (h1-h6), bulleted (li) or numbered list item (ol), code
+    (pre), or where a page starts (page: no runs, the page's number)."""
 
     kind: str
     runs: tuple[Run, ...]
-    number: int = 0  # a page's
+    number: int = 0  # a numbered item's number, or a page's
+    style: str = ""  # a numbered item's numbering, as <ol type> has it: "1", "a" or "i"
 
 
 @dataclass(frozen=True)
@@ -260,19 +261,39 @@ def blocks_html(reading: Reading) -> str:
     from app.render import TEXT_ONLY
 
     parts: list[str] = []
-    in_list = False
+    open_list = ""  # the list element open, "ul" or "ol", or none
+    before: Block | None = None
     for block in reading.blocks:
-        if (block.kind == "li") != in_list:
-            parts.append("<ul>" if not in_list else "</ul>")
-            in_list = not in_list
+        wanted = LIST_ELEMENTS.get(block.kind, "")
+        renumbered = (
+            wanted == "ol" and before is not None and (block.style != before.style or block.number <= before.number)
+        )
+        if open_list and (wanted != open_list or renumbered):
+            parts.append(f"</{open_list}>")
+            open_list = ""
+        if wanted and not open_list:
+            parts.append(_list_start(block) if wanted == "ol" else "<ul>")
+            open_list = wanted
         inner = "".join(_run_html(run) for run in block.runs)
         if block.kind == "page":
             parts.append(f"<p {TEXT_ONLY}>-- page {block.number} --</p>")
         else:
-            parts.append(f"<{block.kind}>{inner}</{block.kind}>")
-    if in_list:
-        parts.append("</ul>")
+            tag = "li" if wanted else block.kind
+            parts.append(f"<{tag}>{inner}</{tag}>")
+        before = block
+    if open_list:
+        parts.append(f"</{open_list}>")
     return "\n".join(parts)
+
+
+LIST_ELEMENTS = {"li": "ul", "ol": "ol"}  # the list element a kind of item goes in
+
+
+def _list_start(block: Block) -> str:
+    """An <ol> that numbers from the block's number, in its style."""
+    start = f' start="{block.number}"' if block.number != 1 else ""
+    style = f' type="{block.style}"' if block.style != "1" else ""
+    return f"<ol{start}{style}>"
 
 
 def _run_html(run: Run) -> str:

@@ -60,6 +60,10 @@ PAGE_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 BULLETS = frozenset("•◦▪▫●○■□‣⁃–-*·")
+# A numbered list item's label at a line's start: "1.", "2)", "(3)", "a.", "b)", "(c)", "iv.", "(ii)".
+LIST_LABEL_RE = re.compile(r"^\(?(?:(\d{1,3})|([a-z]|[ivx]{1,5}))[.)]\s+(?=\S)")
+ROMAN = {"i": 1, "v": 5, "x": 10}
+LIST_KINDS = frozenset({"li", "ol"})  # a bulleted list's item, a numbered one's
 BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi|cmbx|\bbd\b", re.IGNORECASE)
 MONO_RE = re.compile(r"mono|courier|consol|cmtt|sftt|typewriter|menlo|inconsolata|code", re.IGNORECASE)
 LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
@@ -645,27 +649,53 @@ def article_blocks(pages: list[PageText], *, mark_pages: bool = False) -> list[B
     body = _body_size(lines)
     vocabulary = Counter(word.lower() for line in lines for word in WORD_RE.findall(line.text))
     heading_sizes = sorted({round(line.size) for line in lines if line.size >= body * 1.2}, reverse=True)[:4]
-    blocks: list[tuple[str, list[Run], int]] = []  # each block's kind, runs (appended to in place) and number
+    blocks: list[tuple[str, list[Run], int, str]] = []  # each block's kind, runs (appended to in place), number, style
     previous: tuple[str, Line, float] | None = None  # the block being written: its kind, last line, first line's x0
     for page in pages:
         if mark_pages:
-            blocks.append(("page", [], page.number))
+            blocks.append(("page", [], page.number, ""))
             previous = None
         for line in merged_fragments(reading_order(page.lines, gap=body)):
             kind = _kind(line, body, heading_sizes)
             if previous is None or _starts_block(kind, line, previous):
+                number, style = 0, ""
                 if kind == "li" and line.text.strip()[:1] in BULLETS:
                     line = replace(line, runs=_strip_start(line.runs, 1))
-                blocks.append((kind, list(_trimmed(line.runs)), 0))
+                elif kind == "ol":
+                    before = blocks[-1] if blocks and blocks[-1][0] == "ol" else None
+                    number, style, length = list_label(line.text.strip(), before[2:] if before else None)
+                    line = replace(line, runs=_strip_start(line.runs, length))
+                blocks.append((kind, list(_trimmed(line.runs)), number, style))
                 previous = (kind, line, line.x0)
             else:
                 _join(blocks[-1][1], previous[1], line, vocabulary, previous[0])
                 previous = (previous[0], line, previous[2])
     return [
-        Block(kind, tuple(runs), number)
-        for kind, runs, number in blocks
+        Block(kind, tuple(runs), number, style)
+        for kind, runs, number, style in blocks
         if kind == "page" or "".join(run.text for run in runs).strip()
     ]
+
+
+def list_label(text: str, before: tuple[int, str] | None) -> tuple[int, str, int]:
+    """A numbered item's number, its style as HTML's <ol type> has it ("1", "a" or "i") and its label's length.
+
+    "i", "v" and "x" are letters after the item lettered just before them, else Roman numerals.
+    """
+    match = LIST_LABEL_RE.match(text)
+    assert match is not None  # _kind said it was a numbered item
+    digits, letters = match.group(1), match.group(2)
+    if digits:
+        return int(digits), "1", match.end()
+    if len(letters) == 1 and (letters not in ROMAN or before == (ord(letters) - ord("a"), "a")):
+        return ord(letters) - ord("a") + 1, "a", match.end()
+    return roman_number(letters), "i", match.end()
+
+
+def roman_number(numeral: str) -> int:
+    """The value of a lower-case Roman numeral ("iv" is 4)."""
+    values = [ROMAN[char] for char in numeral]
+    return sum(-value if value < after else value for value, after in zip(values, [*values[1:], 0], strict=True))
 
 
 def _body_size(lines: list[Line]) -> float:
@@ -686,6 +716,8 @@ def _kind(line: Line, body: float, heading_sizes: list[int]) -> str:
         return "pre"
     if text[:1] in BULLETS and text[1:2].isspace():
         return "li"
+    if LIST_LABEL_RE.match(text):
+        return "ol"
     return "p"
 
 
@@ -694,7 +726,7 @@ def _starts_block(kind: str, line: Line, previous: tuple[str, Line, float] | Non
     if previous is None:
         return True
     before_kind, before, block_x0 = previous
-    if kind == "li" or (kind != before_kind and not (before_kind == "li" and kind == "p")):
+    if kind in LIST_KINDS or (kind != before_kind and not (before_kind in LIST_KINDS and kind == "p")):
         return True
     if line.vertical:  # vertical writing marks a paragraph with an ideographic space
         return line.text.startswith("\u3000")
@@ -705,7 +737,7 @@ def _starts_block(kind: str, line: Line, previous: tuple[str, Line, float] | Non
         return kind != "p" or before.text.rstrip().endswith(SENTENCE_END) or not text[:1].islower()
     if kind == "pre":
         return False
-    if before_kind == "li":  # a list item's next lines hang under its text; a line under the bullet is new
+    if before_kind in LIST_KINDS:  # a list item's next lines hang under its text; a line under its label is new
         return line.x0 <= block_x0 + line.size / 2
     # A first-line indent starts a paragraph (typeset text without space between paragraphs).
     return kind == "p" and line.x0 - before.x0 > line.size

@@ -18,14 +18,16 @@ from werkzeug import Response
 
 from app import create_app
 from app.errors import BadRequest, PdfTooComplex, PdfTooLarge
-from app.pdf import PageRange, Run, article_of, parse_page_range, read_in_child
+from app.pdf import PageRange, Run, article_of, blocks_html, parse_page_range, read_in_child
 from app.pdf_layout import (
+    LIST_LABEL_RE,
     PAGE_NUMBER_RE,
     Line,
     PageText,
     article_blocks,
     decoded_size,
     is_real_title,
+    list_label,
     pdf_date,
     read,
 )
@@ -314,6 +316,78 @@ def test_a_paragraph_is_not_joined_across_a_marked_page_start() -> None:
     ]
     unmarked = read(make_pdf(pages), first=1, last=2, max_pages=10, max_bytes=1 << 20).blocks
     assert ["".join(run.text for run in block.runs) for block in unmarked] == ["A sentence that goes on over the page."]
+
+
+LISTS = [
+    Text(72, 700, "Steps to take:"),
+    Text(72, 680, "1. Open the box"),
+    Text(72, 666, "2. Take the owl out, and let it"),
+    Text(86, 652, "fly away"),
+    Text(72, 630, "a) first letter"),
+    Text(72, 616, "b) second letter"),
+    Text(72, 596, "(i) roman one"),
+    Text(72, 582, "(ii) roman two"),
+    Text(72, 562, "3. three, a list that starts at three"),
+    Text(72, 540, "\u2022 a bullet"),
+    Text(72, 526, "\u2022 another bullet"),
+    Text(72, 500, "After the lists, a paragraph."),
+]
+
+
+def test_numbered_lettered_and_roman_lists_are_ordered_and_bullets_unordered() -> None:
+    reading = read(make_pdf([Page(LISTS)]), max_pages=10, max_bytes=1 << 20)
+    assert [(b.kind, b.number, b.style, "".join(run.text for run in b.runs)) for b in reading.blocks] == [
+        ("p", 0, "", "Steps to take:"),
+        ("ol", 1, "1", "Open the box"),
+        ("ol", 2, "1", "Take the owl out, and let it fly away"),
+        ("ol", 1, "a", "first letter"),
+        ("ol", 2, "a", "second letter"),
+        ("ol", 1, "i", "roman one"),
+        ("ol", 2, "i", "roman two"),
+        ("ol", 3, "1", "three, a list that starts at three"),
+        ("li", 0, "", "a bullet"),
+        ("li", 0, "", "another bullet"),
+        ("p", 0, "", "After the lists, a paragraph."),
+    ]
+    assert blocks_html(reading).split("\n") == [
+        "<p>Steps to take:</p>",
+        "<ol>", "<li>Open the box</li>", "<li>Take the owl out, and let it fly away</li>", "</ol>",
+        '<ol type="a">', "<li>first letter</li>", "<li>second letter</li>", "</ol>",
+        '<ol type="i">', "<li>roman one</li>", "<li>roman two</li>", "</ol>",
+        '<ol start="3">', "<li>three, a list that starts at three</li>", "</ol>",
+        "<ul>", "<li>a bullet</li>", "<li>another bullet</li>", "</ul>",
+        "<p>After the lists, a paragraph.</p>",
+    ]  # fmt: skip
+
+
+def test_lists_are_lists_in_every_format(client: FlaskClient, httpserver: HTTPServer) -> None:
+    url = serve(httpserver, "/lists.pdf", make_pdf([Page(LISTS)]))
+    status, body = get(client, url, width="0")
+    assert status == 200
+    assert "Steps to take:\n\n1. Open the box\n2. Take the owl out, and let it fly away\n" in body
+    assert "\n3. three, a list that starts at three\n" in body
+    assert "\n* a bullet\n* another bullet\n" in body
+    markdown = json.loads(get(client, url, format="json")[1])["markdown"]
+    assert "  1. Open the box\n  2. Take the owl out, and let it fly away\n" in markdown
+    assert "  * a bullet\n  * another bullet\n" in markdown
+
+
+@pytest.mark.parametrize(
+    ("text", "before", "label"),
+    [("1. a", None, (1, "1", 3)), ("12) a", None, (12, "1", 4)), ("(3) a", None, (3, "1", 4)),
+     ("b. a", None, (2, "a", 3)), ("(c) a", None, (3, "a", 4)), ("iv. a", None, (4, "i", 4)),
+     ("(ix) a", None, (9, "i", 5)), ("i) a", None, (1, "i", 3)), ("i) a", (8, "a"), (9, "a", 3)),
+     ("v. a", (21, "a"), (22, "a", 3)), ("x) a", (9, "i"), (10, "i", 3))],
+)  # fmt: skip
+def test_a_list_label_gives_its_number_and_style(
+    text: str, before: tuple[int, str] | None, label: tuple[int, str, int]
+) -> None:
+    assert list_label(text, before) == label
+
+
+@pytest.mark.parametrize("text", ["e.g. this", "1.5 metres", "2000. A year", "A. Capital", "ab. no", "1.no space"])
+def test_a_line_that_only_looks_numbered_is_not_a_list_item(text: str) -> None:
+    assert LIST_LABEL_RE.match(text) is None
 
 
 def test_no_more_than_pdf_max_pages_are_read(httpserver: HTTPServer) -> None:
