@@ -274,9 +274,10 @@ def page_text(document: pdfium.PdfDocument, index: int) -> tuple[PageText, bool]
         height = box[2] - box[0] if rotate in (90, 270) else box[3] - box[1]
         links = page_links(document, page, rotate, box)
         textpage = page.get_textpage()
+        tally = Tally()
         try:
-            found = [line_of(chars, vertical, links) for chars, vertical in char_lines(textpage, rotate, box)]
-            lost = _lost_text(page, textpage)
+            found = [line_of(chars, vertical, links) for chars, vertical in char_lines(textpage, rotate, box, tally)]
+            lost = _lost_text(page, textpage, tally)
         finally:
             textpage.close()
     finally:
@@ -284,15 +285,21 @@ def page_text(document: pdfium.PdfDocument, index: int) -> tuple[PageText, bool]
     return PageText(number=index + 1, height=height, lines=[line for line in found if line is not None]), lost
 
 
-def _lost_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> bool:
+@dataclass
+class Tally:
+    """The characters PDFium gave for a page, and how many of them it could not map to Unicode."""
+
+    chars: int = 0
+    unmapped: int = 0
+
+
+def _lost_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, tally: Tally) -> bool:
     """Whether PDFium lost the page's text: most characters are in fonts it cannot map to Unicode (no ToUnicode,
     no standard encoding: contrib-issue-791-non-unicode-cmap.pdf), or a text object moves the pen further than its
     type size yet gives no character (a CID font that is not embedded, in vertical writing: jo.pdf)."""
-    raw = textpage.raw
-    count = pdfium_c.FPDFText_CountChars(raw)
-    unmapped = sum(pdfium_c.FPDFText_HasUnicodeMapError(raw, index) == 1 for index in range(count))
-    if unmapped > count / 2:
+    if tally.unmapped > tally.chars / 2:
         return True
+    raw = textpage.raw
     left, bottom, right, top, size = (ctypes.c_float() for _ in range(5))
     for index in range(min(pdfium_c.FPDFPage_CountObjects(page.raw), MAX_OBJECTS_CHECKED)):
         item = pdfium_c.FPDFPage_GetObject(page.raw, index)
@@ -323,15 +330,16 @@ class Char:
     space: bool
 
 
-def char_lines(textpage: pdfium.PdfTextPage, rotate: int, box: Box) -> Iterator[tuple[list[Char], bool]]:
+def char_lines(textpage: pdfium.PdfTextPage, rotate: int, box: Box, tally: Tally) -> Iterator[tuple[list[Char], bool]]:
     """The page's characters in PDFium's order (the content's), cut into lines where one is not beside the one
-    before it (to its right, or under it in vertical writing); each line with whether it is vertical."""
+    before it (to its right, or under it in vertical writing); each line with whether it is vertical. The
+    characters are counted in tally, and those whose font PDFium cannot map to Unicode."""
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
     matrix = pdfium_c.FS_MATRIX()
     flags = ctypes.c_int()
     name = ctypes.create_string_buffer(FONT_NAME_BYTES)
-    faces: dict[tuple[bytes, int, int], tuple[bool, bool]] = {}
+    faces: dict[tuple[bytes, int, int], tuple[bool, bool, bool]] = {}  # bold, mono, unmapped
     line: list[Char] = []
     direction = ""  # the line's, once it has two characters
     space = False
@@ -340,20 +348,23 @@ def char_lines(textpage: pdfium.PdfTextPage, rotate: int, box: Box) -> Iterator[
         if code in SPACE_CODES:
             space = True  # a space in the text, or one PDFium put in a gap between words, or at a line's end
             continue
+        pdfium_c.FPDFText_GetFontInfo(raw, index, name, FONT_NAME_BYTES, flags)
+        face = (name.value, flags.value, pdfium_c.FPDFText_GetFontWeight(raw, index))
+        if face not in faces:  # one font maps all its characters or none: its first one tells
+            faces[face] = (*_face(*face), pdfium_c.FPDFText_HasUnicodeMapError(raw, index) == 1)
+        bold, mono, unmapped = faces[face]
+        tally.chars += 1
+        tally.unmapped += unmapped or code == 0
         code = HYPHEN if code == PDFIUM_HYPHEN else code
         if code < 32 or code >= 0xFFFE or not pdfium_c.FPDFText_GetLooseCharBox(raw, index, rect):
             continue
-        pdfium_c.FPDFText_GetFontInfo(raw, index, name, FONT_NAME_BYTES, flags)
-        face = (name.value, flags.value, pdfium_c.FPDFText_GetFontWeight(raw, index))
-        if face not in faces:
-            faces[face] = _face(*face)
         x0, y0 = _rotated(rect.left, rect.bottom, rotate, box)
         x1, y1 = _rotated(rect.right, rect.top, rotate, box)
         # The type size as set (Tf), scaled by the text and page matrices as pdfminer.six's LTChar.size is.
         size = pdfium_c.FPDFText_GetFontSize(raw, index)
         if pdfium_c.FPDFText_GetMatrix(raw, index, matrix):
             size *= math.hypot(matrix.c, matrix.d)
-        char = Char(chr(code), min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), size, *faces[face], space)
+        char = Char(chr(code), min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), size, bold, mono, space)
         space = False
         if line:
             beside = _beside(line[-1], char)
