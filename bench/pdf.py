@@ -11,7 +11,9 @@ same header and footer. They are kept in /tmp/text-mode-bench-pdf between runs. 
 scored against the truth with bench.quality's 4-word shingle P/R/F1 (dataset means). Time is the CPU time
 of the process per PDF (other work on a shared machine inflates wall-clock time several times over), after
 one warm-up, divided by its pages (the median over PDFs is shown); peak memory is tracemalloc's peak
-for one PDF, in a second pass so that tracing does not slow the timed one. Then every file of
+for one PDF, in a second pass so that tracing does not slow the timed one, and, since tracemalloc sees
+Python's allocations only (not PDFium's), how far reading one PDF in a forked process raises its peak
+resident size. Then every file of
 ../shared/pdf-samples is read by each library in a child process (30 s limit) and what happens is shown.
 """
 
@@ -23,6 +25,7 @@ import io
 import json
 import logging
 import multiprocessing
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +33,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from bench.quality import SETS, Answer, Case, Score, load_cases
@@ -169,6 +173,7 @@ class Result:
     scores: dict[str, Score] = field(default_factory=dict)
     ms_per_page: list[float] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
 
 
 def measure(pdfs: list[Pdf]) -> list[Result]:
@@ -189,7 +194,38 @@ def measure(pdfs: list[Pdf]) -> list[Result]:
             read(pdf.data)
             results[name].peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
+    # A fresh interpreter for each reader, which forks a child for each PDF: memory this process (or an earlier
+    # PDF) freed but kept would otherwise be reused without raising the peak.
+    spawn = multiprocessing.get_context("spawn")
+    smallest = min((pdf.data for pdf in pdfs), key=len)
+    for name in READERS:
+        answer: multiprocessing.Queue[list[int]] = spawn.Queue()
+        child = spawn.Process(target=_rss_growths, args=(name, smallest, [pdf.data for pdf in pdfs], answer))
+        child.start()
+        results[name].rss = answer.get(timeout=3600)
+        child.join()
     return list(results.values())
+
+
+def _rss_growths(reader: str, warm_up: bytes, datas: list[bytes], answer: multiprocessing.Queue[list[int]]) -> None:
+    """How far reading each PDF raises the peak resident size of a child forked for it, in bytes."""
+    logging.disable(logging.WARNING)
+    READERS[reader](warm_up)  # the reader's imports are not the PDF's
+    fork = multiprocessing.get_context("fork")
+    growths = []
+    for data in datas:
+        receiver, sender = fork.Pipe(duplex=False)
+        child = fork.Process(target=_rss_growth, args=(reader, data, sender))
+        child.start()
+        growths.append(receiver.recv())
+        child.join()
+    answer.put(growths)
+
+
+def _rss_growth(reader: str, data: bytes, sender: Connection) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    READERS[reader](data)
+    sender.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
 
 
 def report(results: list[Result], pdfs: list[Pdf]) -> str:
@@ -198,17 +234,21 @@ def report(results: list[Result], pdfs: list[Pdf]) -> str:
     layouts = [layout for layout in LAYOUTS if any(pdf.layout == layout for pdf in pdfs)]
     lines = [
         f"{len(pdfs)} PDFs ({pages} benchmark pages x {len(layouts)} layouts). F1: 4-word shingles against the truth;",
-        "ms/page: the median over PDFs of CPU time / pages; memory: tracemalloc's peak for one PDF (median, max).",
+        "ms/page: the median over PDFs of CPU time / pages; memory for one PDF (median, max): tracemalloc's peak",
+        "(Python's allocations) and the growth of a forked process's peak resident size (a C library's too).",
         "",
-        "| reader | F1 all | " + " | ".join(f"F1 {layout}" for layout in layouts) + " | ms/page | peak MB |",
-        "|---|---|" + "---|" * len(layouts) + "---|---|",
+        "| reader | F1 all | "
+        + " | ".join(f"F1 {layout}" for layout in layouts)
+        + " | ms/page | peak MB (tracemalloc) | peak RSS growth MB |",
+        "|---|---|" + "---|" * len(layouts) + "---|---|---|",
     ]
     for result in results:
         f1s = " | ".join(f"{result.scores[layout].f1:.3f}" for layout in layouts)
         peak = f"{statistics.median(result.peaks) / 2**20:.1f} (max {max(result.peaks) / 2**20:.1f})"
+        rss = f"{statistics.median(result.rss) / 2**20:.1f} (max {max(result.rss) / 2**20:.1f})"
         lines.append(
             f"| {result.name} | {result.scores['all'].f1:.3f} | {f1s}"
-            f" | {statistics.median(result.ms_per_page):.1f} | {peak} |"
+            f" | {statistics.median(result.ms_per_page):.1f} | {peak} | {rss} |"
         )
     return "\n".join(lines)
 
