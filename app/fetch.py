@@ -637,7 +637,8 @@ def _read_page(
     if declared.isdigit() and int(declared) > policy.max_bytes and codings in ([""], ["identity"]):
         raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
     sniff = _sniff if not mime else _only_pdf if mime in ANY_FILE_TYPES else None
-    body = _read_body(_pieces(response, codings), policy=policy, watchdog=watchdog, sniff=sniff)
+    pieces = _pieces(response, codings, first=SNIFF_BYTES if sniff is not None else CHUNK)
+    body = _read_body(pieces, policy=policy, watchdog=watchdog, sniff=sniff)
     if sniff is not None:
         mime = sniff(body)
     if mime in PDF_TYPES:
@@ -681,11 +682,19 @@ def _codings(response: requests.Response) -> list[str] | None:
     return codings
 
 
-def _pieces(response: requests.Response, codings: list[str]) -> Iterator[bytes]:
-    """The decoded body, piece by piece."""
+def _pieces(response: requests.Response, codings: list[str], *, first: int = CHUNK) -> Iterator[bytes]:
+    """The decoded body, piece by piece; the first piece as soon as first bytes of it have come."""
     if codings == ["br"]:
         return _unbrotli(response.raw.stream(CHUNK, decode_content=False))
+    if first < CHUNK:
+        return _first_then_rest(response, first)
     return response.raw.stream(CHUNK, decode_content=True)
+
+
+def _first_then_rest(response: requests.Response, first: int) -> Iterator[bytes]:
+    # urllib3 fills a piece before it gives it: a file that trickles would be refused only at the deadline.
+    yield response.raw.read(first, decode_content=True)
+    yield from response.raw.stream(CHUNK, decode_content=True)
 
 
 def _readable_type(mime: str) -> bool:
@@ -722,6 +731,8 @@ BINARY_SIGNATURES = (
     b"wOFF",
     b"\x7fELF",
 )
+# A body's first piece when its first bytes say what it is: as long as the longest signature.
+SNIFF_BYTES = max(len(PDF_SIGNATURE), *(len(signature) for signature in BINARY_SIGNATURES))
 
 
 def _only_pdf(body: bytes) -> str:
