@@ -287,18 +287,23 @@ def page_text(document: pdfium.PdfDocument, index: int) -> tuple[PageText, bool]
 
 @dataclass
 class Tally:
-    """The characters PDFium gave for a page, and how many of them it could not map to Unicode."""
+    """The characters PDFium gave for a page, how many of them it could not map to Unicode, and its lines written
+    downward (vertical writing)."""
 
     chars: int = 0
     unmapped: int = 0
+    vertical: int = 0
 
 
 def _lost_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, tally: Tally) -> bool:
     """Whether PDFium lost the page's text: most characters are in fonts it cannot map to Unicode (no ToUnicode,
-    no standard encoding: contrib-issue-791-non-unicode-cmap.pdf), or a text object moves the pen further than its
-    type size yet gives no character (a CID font that is not embedded, in vertical writing: jo.pdf)."""
+    no standard encoding: contrib-issue-791-non-unicode-cmap.pdf), or, in vertical writing, a text object moves the
+    pen further than its type size yet gives no character (a CID font that is not embedded: jo.pdf). Pages without
+    vertical writing are not searched so (Chromium's have a text object every few words: some 3 ms a page)."""
     if tally.unmapped > tally.chars / 2:
         return True
+    if not tally.vertical:
+        return False
     raw = textpage.raw
     left, bottom, right, top, size = (ctypes.c_float() for _ in range(5))
     for index in range(min(pdfium_c.FPDFPage_CountObjects(page.raw), MAX_OBJECTS_CHECKED)):
@@ -372,9 +377,11 @@ def char_lines(textpage: pdfium.PdfTextPage, rotate: int, box: Box, tally: Tally
                 direction = beside
                 line.append(char)
                 continue
+            tally.vertical += direction == "down"
             yield line, direction == "down"
         line, direction = [char], ""
     if line:
+        tally.vertical += direction == "down"
         yield line, direction == "down"
 
 
@@ -406,7 +413,7 @@ def line_of(chars: list[Char], vertical: bool, links: Links) -> Line | None:
     runs: list[Run] = []
     sizes: Counter[float] = Counter()
     for position, char in enumerate(chars):
-        href = _link_at((char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2, links)
+        href = _link_at((char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2, links) if links else ""
         # A space where the text has one, or in a gap a word space wide (PDFium puts none in some).
         gap = position > 0 and not vertical and char.x0 - chars[position - 1].x1 > WORD_MARGIN * char.size
         text = (" " if position > 0 and (char.space or gap) else "") + char.text

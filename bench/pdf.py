@@ -336,11 +336,13 @@ def scaling(cases: list[Case]) -> str:
             page.set_content(truth_page(replace(cases[0], truth=text), "one column"))
             data = page.pdf(format="A4")
             start = time.process_time()
-            text, pages = text_mode_text(data)
+            read_text, pages = text_mode_text(data)
             ms = (time.process_time() - start) * 1000
-            words = len(text.split())
-            per_word = ms * 1000 / words
-            rows.append(f"{pages} pages, {words:,} words: {ms / pages:.0f} ms/page, {per_word:.0f} ms per 1,000 words")
+            read_words = len(read_text.split())  # not `words`, the text the next length is made of
+            per_word = ms * 1000 / read_words
+            rows.append(
+                f"{pages} pages, {read_words:,} words: {ms / pages:.0f} ms/page, {per_word:.0f} ms per 1,000 words"
+            )
         browser.close()
     return "Scaling, text-mode in process (CPU time): " + "; ".join(rows)
 
