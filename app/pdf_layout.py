@@ -46,6 +46,7 @@ BOLD_WEIGHT = 600  # the font descriptor's weight from which a face is bold (400
 FIXED_PITCH, FORCE_BOLD = 1 << 0, 1 << 18  # font descriptor flags (ISO 32000-1, 9.8.2)
 MAX_LINKS = 1000  # links read on a page at most
 MAX_OBJECTS_CHECKED = 5000  # a page's objects looked at for lost text
+MAX_FONTS_CHECKED = 100  # a page's fonts looked at for one PDFium may lose text in
 MAX_URI_BYTES = 8192
 # Text PDFs decode to 3 to 9 times their size (content streams, fonts, CMaps; measured on Chromium's and
 # the sample files): a file of up to max_bytes may decode to this many times max_bytes, and no more.
@@ -150,7 +151,11 @@ def read(
             raise PdfError("the PDF has no pages")
         if first > count:
             raise BadRequest(f"pages={first}-{last} is past the end: the PDF has {count} pages")
-        read_pages = [page_text(document, index) for index in range(first - 1, min(last, count))]
+        suspect = [_unembedded_cid_font(page) for page in chosen]
+        read_pages = [
+            page_text(document, index, suspect=index - first + 1 < len(suspect) and suspect[index - first + 1])
+            for index in range(first - 1, min(last, count))
+        ]
     finally:
         document.close()
     pages = [page for page, _ in read_pages]
@@ -264,9 +269,9 @@ def decoded_size(stream: PDFStream, limit: int) -> int:
     return size
 
 
-def page_text(document: pdfium.PdfDocument, index: int) -> tuple[PageText, bool]:
+def page_text(document: pdfium.PdfDocument, index: int, *, suspect: bool = False) -> tuple[PageText, bool]:
     """Page index's lines of text (PDFium's characters grouped by place), with its links on the runs they cover;
-    and whether PDFium lost text there (see _lost_text)."""
+    and whether PDFium lost text there (see _lost_text; suspect: the page has a font PDFium may lose text in)."""
     page = document[index]
     try:
         rotate = page.get_rotation()
@@ -277,7 +282,7 @@ def page_text(document: pdfium.PdfDocument, index: int) -> tuple[PageText, bool]
         tally = Tally()
         try:
             found = [line_of(chars, vertical, links) for chars, vertical in char_lines(textpage, rotate, box, tally)]
-            lost = _lost_text(page, textpage, tally)
+            lost = _lost_text(page, textpage, tally, suspect=suspect)
         finally:
             textpage.close()
     finally:
@@ -285,24 +290,43 @@ def page_text(document: pdfium.PdfDocument, index: int) -> tuple[PageText, bool]
     return PageText(number=index + 1, height=height, lines=[line for line in found if line is not None]), lost
 
 
+def _unembedded_cid_font(page: PDFPage) -> bool:
+    """Whether the page's own fonts include a CID font that is not embedded (a Type0 font whose descendant has no
+    font file, as Japanese ones named after a printer's font are): PDFium loses text set in some."""
+    resources = resolve1(page.resources)
+    fonts = resolve1(resources.get("Font")) if isinstance(resources, dict) else None
+    if not isinstance(fonts, dict):
+        return False
+    for value in list(fonts.values())[:MAX_FONTS_CHECKED]:
+        font = resolve1(value)
+        if not isinstance(font, dict) or getattr(resolve1(font.get("Subtype")), "name", "") != "Type0":
+            continue
+        descendants = resolve1(font.get("DescendantFonts"))
+        descendant = resolve1(descendants[0]) if isinstance(descendants, list) and descendants else None
+        descriptor = resolve1(descendant.get("FontDescriptor")) if isinstance(descendant, dict) else None
+        if not isinstance(descriptor, dict) or not any(
+            key in descriptor for key in ("FontFile", "FontFile2", "FontFile3")
+        ):
+            return True
+    return False
+
+
 @dataclass
 class Tally:
-    """The characters PDFium gave for a page, how many of them it could not map to Unicode, and its lines written
-    downward (vertical writing)."""
+    """The characters PDFium gave for a page, and how many of them it could not map to Unicode."""
 
     chars: int = 0
     unmapped: int = 0
-    vertical: int = 0
 
 
-def _lost_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, tally: Tally) -> bool:
+def _lost_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, tally: Tally, *, suspect: bool) -> bool:
     """Whether PDFium lost the page's text: most characters are in fonts it cannot map to Unicode (no ToUnicode,
-    no standard encoding: contrib-issue-791-non-unicode-cmap.pdf), or, in vertical writing, a text object moves the
-    pen further than its type size yet gives no character (a CID font that is not embedded: jo.pdf). Pages without
-    vertical writing are not searched so (Chromium's have a text object every few words: some 3 ms a page)."""
+    no standard encoding: contrib-issue-791-non-unicode-cmap.pdf), or, on a suspect page (_unembedded_cid_font),
+    a text object moves the pen further than its type size yet gives no character (jo.pdf, simple3.pdf). Other
+    pages are not searched so: Chromium writes a text object every glyph or few, some 3 ms a page to look at."""
     if tally.unmapped > tally.chars / 2:
         return True
-    if not tally.vertical:
+    if not suspect:
         return False
     raw = textpage.raw
     left, bottom, right, top, size = (ctypes.c_float() for _ in range(5))
@@ -377,11 +401,9 @@ def char_lines(textpage: pdfium.PdfTextPage, rotate: int, box: Box, tally: Tally
                 direction = beside
                 line.append(char)
                 continue
-            tally.vertical += direction == "down"
             yield line, direction == "down"
         line, direction = [char], ""
     if line:
-        tally.vertical += direction == "down"
         yield line, direction == "down"
 
 
