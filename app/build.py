@@ -9,6 +9,7 @@ from urllib.parse import urldefrag, urljoin
 import lxml.html
 
 from app.document import (
+    LIST_STYLES,
     Block,
     Break,
     Caption,
@@ -257,6 +258,7 @@ def _list_block(builder: _Builder, element: lxml.html.HtmlElement, tag: str) -> 
             tuple(Item(tuple(builder.container(item))) for item in items),
             ordered=tag == "ol",
             start=_int(element.get("start"), 1),
+            style=element.get("type") if element.get("type") in LIST_STYLES else "1",
         )
     ]
 

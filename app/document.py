@@ -84,13 +84,17 @@ class Item:
     blocks: tuple[Block, ...]
 
 
+LIST_STYLES = frozenset({"1", "a", "A", "i", "I"})  # how an ordered list numbers its items (HTML's <ol type>)
+
+
 @dataclass(frozen=True, slots=True)
 class ListBlock:
-    """A list: bulleted, or numbered from start."""
+    """A list: bulleted, or numbered from start in a style as <ol type> names it ("1", "a", "A", "i", "I")."""
 
     items: tuple[Item, ...]
     ordered: bool = False
     start: int = 1
+    style: str = "1"
 
 
 @dataclass(frozen=True, slots=True)

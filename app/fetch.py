@@ -614,7 +614,7 @@ def _read_page(
     if status in REDIRECT_STATUSES:
         raise FetchError(f"the site answered {status} without a Location to follow")
     mime, header_charset = _content_type(response.headers.get("Content-Type", ""))
-    if mime and not _readable_type(mime):
+    if mime and not _readable_type(mime) and mime not in ANY_FILE_TYPES:
         raise UnsupportedContent(f"the page is {mime[:100]}, not HTML or text")
     codings = _codings(response)
     if codings is None:
@@ -622,9 +622,11 @@ def _read_page(
     declared = response.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > policy.max_bytes and codings in ([""], ["identity"]):
         raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
-    body = _read_body(_pieces(response, codings), policy=policy, watchdog=watchdog, sniff=not mime)
-    if not mime:
-        mime = _sniff(body)
+    sniff = _sniff if not mime else _only_pdf if mime in ANY_FILE_TYPES else None
+    pieces = _pieces(response, codings, first=SNIFF_BYTES if sniff is not None else CHUNK)
+    body = _read_body(pieces, policy=policy, watchdog=watchdog, sniff=sniff)
+    if sniff is not None:
+        mime = sniff(body)
     if mime in PDF_TYPES:
         elapsed_ms = (time.monotonic() - start) * 1000
         return Page(url, final_url, status, mime, "", "", False, elapsed_ms, pdf=body)
@@ -650,7 +652,7 @@ def _refuse_bot_check(response: requests.Response, *, policy: Policy, watchdog: 
         return
     try:
         limit = dataclasses.replace(policy, max_bytes=min(policy.max_bytes, MAX_CHALLENGE_BYTES))
-        body = _read_body(_pieces(response, codings), policy=limit, watchdog=watchdog, sniff=False)
+        body = _read_body(_pieces(response, codings), policy=limit, watchdog=watchdog, sniff=None)
     except FetchError:
         return  # too large to be one, or cut short: the status says what there is to say
     vendor = bot_check(response.status_code, response.headers, body.decode("utf-8", "replace"))
@@ -666,11 +668,19 @@ def _codings(response: requests.Response) -> list[str] | None:
     return codings
 
 
-def _pieces(response: requests.Response, codings: list[str]) -> Iterator[bytes]:
-    """The decoded body, piece by piece."""
+def _pieces(response: requests.Response, codings: list[str], *, first: int = CHUNK) -> Iterator[bytes]:
+    """The decoded body, piece by piece; the first piece as soon as first bytes of it have come."""
     if codings == ["br"]:
         return _unbrotli(response.raw.stream(CHUNK, decode_content=False))
+    if first < CHUNK:
+        return _first_then_rest(response, first)
     return response.raw.stream(CHUNK, decode_content=True)
+
+
+def _first_then_rest(response: requests.Response, first: int) -> Iterator[bytes]:
+    # urllib3 fills a piece before it gives it: a file that trickles would be refused only at the deadline.
+    yield response.raw.read(first, decode_content=True)
+    yield from response.raw.stream(CHUNK, decode_content=True)
 
 
 def _readable_type(mime: str) -> bool:
@@ -690,6 +700,8 @@ def _content_type(header: str) -> tuple[str, str | None]:
     return mime.strip().lower(), charset
 
 
+# What servers send for a file whose kind they do not know (S3 sends the second): read when it is a PDF.
+ANY_FILE_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
 # Signatures of files that are not pages, for answers without a Content-Type (WHATWG MIME Sniffing).
 BINARY_SIGNATURES = (
     b"\x89PNG",
@@ -705,6 +717,18 @@ BINARY_SIGNATURES = (
     b"wOFF",
     b"\x7fELF",
 )
+# A body's first piece when its first bytes say what it is: as long as the longest signature.
+SNIFF_BYTES = max(len(PDF_SIGNATURE), *(len(signature) for signature in BINARY_SIGNATURES))
+
+
+def _only_pdf(body: bytes) -> str:
+    """The type of a body sent as a file of no stated kind (ANY_FILE_TYPES): a PDF, or UnsupportedContent.
+
+    A first piece shorter than the signature passes when it is the signature's start.
+    """
+    if body[: len(PDF_SIGNATURE)] == PDF_SIGNATURE[: len(body)]:
+        return "application/pdf"
+    raise UnsupportedContent("the page is a file of no stated type, not HTML, text or a PDF")
 
 
 def _sniff(body: bytes) -> str:
@@ -734,15 +758,18 @@ def _unbrotli(raw: Iterator[bytes]) -> Iterator[bytes]:
             piece = decoder.process(b"", output_buffer_limit=CHUNK)
 
 
-def _read_body(pieces: Iterator[bytes], *, policy: Policy, watchdog: Watchdog, sniff: bool) -> bytes:
-    """Read the decoded body, stopping at the size limit or the wall-clock deadline."""
+def _read_body(
+    pieces: Iterator[bytes], *, policy: Policy, watchdog: Watchdog, sniff: Callable[[bytes], str] | None
+) -> bytes:
+    """Read the decoded body, stopping at the size limit or the wall-clock deadline; sniff, when given, may refuse
+    the body by its first piece."""
     # One buffer, not a list of the pieces: urllib3 yields each chunk of a chunked body on its own, and a list of
     # two-byte chunks costs 43 bytes of memory for every 2 of page.
     body = bytearray()
     try:
         for chunk in pieces:
-            if sniff and not body and chunk:
-                _sniff(chunk)  # a file is refused at its first bytes, not after the whole of it
+            if sniff is not None and not body and chunk:
+                sniff(chunk)  # a file is refused at its first bytes, not after the whole of it
             if len(body) + len(chunk) > policy.max_bytes:
                 raise TooLarge(f"the page is larger than {policy.max_bytes} bytes")
             body += chunk

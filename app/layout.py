@@ -458,7 +458,7 @@ def _caption(layout: _Layout, caption: Caption, width: int) -> list[Laid]:
 def _list_block(layout: _Layout, block: ListBlock, width: int, depth: int = 0) -> list[Laid]:
     count = len(block.items)
     if block.ordered:
-        markers = [f"{block.start + index}." for index in range(count)]
+        markers = [f"{ordinal(block.start + index, block.style)}." for index in range(count)]
     else:
         markers = [BULLETS[depth % len(BULLETS)]] * count
     pad = max(display_width(marker) for marker in markers) + 1
@@ -473,6 +473,27 @@ def _list_block(layout: _Layout, block: ListBlock, width: int, depth: int = 0) -
         lines.append(marker.ljust(pad) + body[0])
         lines.extend((" " * pad + line).rstrip() for line in body[1:])
     return [[line.rstrip() for line in lines]] if lines else []
+
+
+ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+         (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))  # fmt: skip
+
+
+def ordinal(number: int, style: str) -> str:
+    """An ordered list's number in its style: 3, c, C, iii or III (as a browser draws <ol type>)."""
+    if number < 1 or style == "1":
+        return str(number)
+    if style in ("a", "A"):
+        letters = ""
+        while number:
+            number, rest = divmod(number - 1, 26)
+            letters = chr(ord("a") + rest) + letters
+        return letters.upper() if style == "A" else letters
+    numeral = ""
+    for value, letters in ROMAN:
+        count, number = divmod(number, value)
+        numeral += letters * count
+    return numeral.upper() if style == "I" else numeral
 
 
 def _table(layout: _Layout, table: Table, width: int) -> list[Laid]:

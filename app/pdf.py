@@ -1,8 +1,8 @@
 """Read a PDF as an article: app/pdf_layout.py in a child process bounded in time and memory, then the Article.
 
-A PDF is a program for its parser: pdfminer.six is pure Python, and a hostile file (a reference loop, a
-decompression bomb, millions of tiny text objects) can keep it busy or growing for as long as it is let.
-So each PDF is read in a child process of its own, forked from a server that has pdfminer imported
+A PDF is a program for its parser: a hostile file (a reference loop, a decompression bomb, millions of tiny
+text objects) can keep pdfminer.six or PDFium busy or growing for as long as it is let, and PDFium is C++.
+So each PDF is read in a child process of its own, forked from a server that has both imported
 (multiprocessing's forkserver: no fork of the threaded worker), under RLIMIT_CPU and RLIMIT_AS, and
 killed at the request's deadline if it has not answered by then.
 """
@@ -32,6 +32,7 @@ from app.document import (
     Link,
     ListBlock,
     Page,
+    PageMark,
     Paragraph,
     Text,
     without_repeated_title,
@@ -43,7 +44,7 @@ log = logging.getLogger("text_mode.pdf")
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 PDF_SIGNATURE = b"%PDF-"  # a PDF's first bytes (ISO 32000-1, 7.5.2), though readers allow junk before it
-# The forkserver imports these once; every child forked from it starts with pdfminer loaded.
+# The forkserver imports these once; every child forked from it starts with pdfminer.six and PDFium loaded.
 PRELOAD = ["app.pdf_layout"]
 # Address space a child may add to what it has when forked: the PDFs of the benchmark peak under 60 MB of
 # Python objects, and a 512 MB Lambda keeps room for the worker beside it.
@@ -61,10 +62,13 @@ class Run:
 
 @dataclass(frozen=True)
 class Block:
-    """A block of the article: a paragraph (p), heading (h1-h6), list item (li) or code (pre)."""
+    """A block of the article: a paragraph (p), heading (h1-h6), bulleted (li) or numbered list item (ol), code
+    (pre), or where a page starts (page: no runs, the page's number)."""
 
     kind: str
     runs: tuple[Run, ...]
+    number: int = 0  # a numbered item's number, or a page's
+    style: str = ""  # a numbered item's numbering, as <ol type> has it: "1", "a" or "i"
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,11 @@ def _child(
     from app.pdf_layout import read
 
     try:
-        sender.send(("ok", read(data, first=first, last=last, max_pages=max_pages, max_bytes=max_bytes)))
+        # Where each page starts is marked when a range was asked for (`-- page 3 --`, in the text format).
+        reading = read(
+            data, first=first, last=last, max_pages=max_pages, max_bytes=max_bytes, mark_pages=last is not None
+        )
+        sender.send(("ok", reading))
     except TextModeError as error:
         sender.send(("error", error))
     except MemoryError:
@@ -218,7 +226,7 @@ def _child(
         os._exit(OUT_OF_MEMORY_EXIT)
     except RecursionError:
         sender.send(("error", PdfError("the PDF's objects are nested too deeply to read")))
-    except Exception as error:  # pdfminer on a damaged file raises anything: the file is at fault, not this code
+    except Exception as error:  # pdfminer.six on a damaged file raises anything: the file is at fault, not this code
         sender.send(("error", PdfError(f"the PDF is damaged and cannot be read ({type(error).__name__})")))
     finally:
         sender.close()
@@ -262,27 +270,46 @@ def article_of(reading: Reading, *, url: str, final_url: str, asked: bool) -> Ar
 
 
 def document_of_reading(reading: Reading, *, base_url: str) -> Document:
-    """The reading's blocks as the document every format renders: headings, paragraphs, lists, code, links."""
+    """The reading's blocks as the document every format renders: headings, paragraphs, lists, code, links, and
+    where each page starts (a mark the text format shows)."""
     blocks: list[DocumentBlock] = []
     items: list[Item] = []
+    first: Block | None = None  # the first item of the list being gathered
+    before: Block | None = None
     for block in reading.blocks:
-        if block.kind != "li" and items:
-            blocks.append(ListBlock(tuple(items)))
-            items = []
-        if block.kind == "li":
+        kind = LIST_KINDS.get(block.kind)
+        renumbered = (
+            kind == "ol" and before is not None and (block.style != before.style or block.number <= before.number)
+        )
+        if items and first is not None and (kind != LIST_KINDS[first.kind] or renumbered):
+            blocks.append(_list_of(first, items))
+            items, first = [], None
+        if kind is not None:
+            first = first or block
             items.append(Item((Paragraph(_runs(block.runs, base_url)),)))
+        elif block.kind == "page":
+            blocks.append(PageMark(block.number))
         elif block.kind == "pre":
             blocks.append(CodeBlock("".join(run.text for run in block.runs)))
         elif block.kind in HEADING_KINDS:
             blocks.append(Heading(int(block.kind[1]), _runs(block.runs, base_url)))
         else:
             blocks.append(Paragraph(_runs(block.runs, base_url)))
-    if items:
-        blocks.append(ListBlock(tuple(items)))
+        before = block
+    if items and first is not None:
+        blocks.append(_list_of(first, items))
     return Document(tuple(blocks))
 
 
 HEADING_KINDS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+LIST_KINDS = {"li": "ul", "ol": "ol"}  # the kind of list an item's kind goes in
+
+
+def _list_of(first: Block, items: list[Item]) -> ListBlock:
+    """The items as one list: bulleted, or numbered from the first item's number in its style."""
+    if first.kind == "ol":
+        return ListBlock(tuple(items), ordered=True, start=first.number, style=first.style or "1")
+    return ListBlock(tuple(items))
 
 
 def _runs(runs: tuple[Run, ...], base_url: str) -> tuple[Inline, ...]:

@@ -1,4 +1,4 @@
-"""Read PDFs of known text with pdfminer.six and pypdf side by side: shingle F1, ms per page, peak memory.
+"""Read PDFs of known text with pdfminer.six, pypdf and pypdfium2 side by side: shingle F1, ms per page, peak memory.
 
     .venv/bin/python -m bench.pdf              # 20 pages of each benchmark set in three layouts, and the samples
     .venv/bin/python -m bench.pdf --limit 5    # a quick run: 5 pages of each set
@@ -11,7 +11,9 @@ same header and footer. They are kept in /tmp/text-mode-bench-pdf between runs. 
 scored against the truth with bench.quality's 4-word shingle P/R/F1 (dataset means). Time is the CPU time
 of the process per PDF (other work on a shared machine inflates wall-clock time several times over), after
 one warm-up, divided by its pages (the median over PDFs is shown); peak memory is tracemalloc's peak
-for one PDF, in a second pass so that tracing does not slow the timed one. Then every file of
+for one PDF, in a second pass so that tracing does not slow the timed one, and, since tracemalloc sees
+Python's allocations only (not PDFium's), how far reading one PDF in a forked process raises its peak
+resident size. Then every file of
 ../shared/pdf-samples is read by each library in a child process (30 s limit) and what happens is shown.
 """
 
@@ -23,6 +25,7 @@ import io
 import json
 import logging
 import multiprocessing
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +33,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from bench.quality import SETS, Answer, Case, Score, load_cases
@@ -133,6 +137,15 @@ def pypdf_text(data: bytes) -> tuple[str, int]:
     return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
 
 
+def pypdfium2_text(data: bytes) -> tuple[str, int]:
+    """pypdfium2's `get_text_range` page by page (PDFium's own text order and line breaks)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    texts = [document[index].get_textpage().get_text_range() for index in range(len(document))]
+    return "\n".join(texts), len(document)
+
+
 def text_mode_text(data: bytes) -> tuple[str, int]:
     """text-mode's reading (app/pdf_layout.py, in this process) as the JSON `text` field has it."""
     from app.pdf import article_of
@@ -147,7 +160,8 @@ def text_mode_text(data: bytes) -> tuple[str, int]:
 READERS: dict[str, Callable[[bytes], tuple[str, int]]] = {
     "pdfminer.six `extract_pages` (default LAParams)": pdfminer_text,
     "pypdf `extract_text`": pypdf_text,
-    "text-mode app/pdf.py (pdfminer.six + its own order, paragraphs, headers), JSON `text`": text_mode_text,
+    "pypdfium2 `get_text_range`": pypdfium2_text,
+    "text-mode app/pdf.py (pypdfium2 + its own order, paragraphs, headers), JSON `text`": text_mode_text,
 }
 
 
@@ -159,6 +173,7 @@ class Result:
     scores: dict[str, Score] = field(default_factory=dict)
     ms_per_page: list[float] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
 
 
 def measure(pdfs: list[Pdf]) -> list[Result]:
@@ -179,7 +194,38 @@ def measure(pdfs: list[Pdf]) -> list[Result]:
             read(pdf.data)
             results[name].peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
+    # A fresh interpreter for each reader, which forks a child for each PDF: memory this process (or an earlier
+    # PDF) freed but kept would otherwise be reused without raising the peak.
+    spawn = multiprocessing.get_context("spawn")
+    smallest = min((pdf.data for pdf in pdfs), key=len)
+    for name in READERS:
+        answer: multiprocessing.Queue[list[int]] = spawn.Queue()
+        child = spawn.Process(target=_rss_growths, args=(name, smallest, [pdf.data for pdf in pdfs], answer))
+        child.start()
+        results[name].rss = answer.get(timeout=3600)
+        child.join()
     return list(results.values())
+
+
+def _rss_growths(reader: str, warm_up: bytes, datas: list[bytes], answer: multiprocessing.Queue[list[int]]) -> None:
+    """How far reading each PDF raises the peak resident size of a child forked for it, in bytes."""
+    logging.disable(logging.WARNING)
+    READERS[reader](warm_up)  # the reader's imports are not the PDF's
+    fork = multiprocessing.get_context("fork")
+    growths = []
+    for data in datas:
+        receiver, sender = fork.Pipe(duplex=False)
+        child = fork.Process(target=_rss_growth, args=(reader, data, sender))
+        child.start()
+        growths.append(receiver.recv())
+        child.join()
+    answer.put(growths)
+
+
+def _rss_growth(reader: str, data: bytes, sender: Connection) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    READERS[reader](data)
+    sender.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
 
 
 def report(results: list[Result], pdfs: list[Pdf]) -> str:
@@ -188,17 +234,21 @@ def report(results: list[Result], pdfs: list[Pdf]) -> str:
     layouts = [layout for layout in LAYOUTS if any(pdf.layout == layout for pdf in pdfs)]
     lines = [
         f"{len(pdfs)} PDFs ({pages} benchmark pages x {len(layouts)} layouts). F1: 4-word shingles against the truth;",
-        "ms/page: the median over PDFs of CPU time / pages; memory: tracemalloc's peak for one PDF (median, max).",
+        "ms/page: the median over PDFs of CPU time / pages; memory for one PDF (median, max): tracemalloc's peak",
+        "(Python's allocations) and the growth of a forked process's peak resident size (a C library's too).",
         "",
-        "| reader | F1 all | " + " | ".join(f"F1 {layout}" for layout in layouts) + " | ms/page | peak MB |",
-        "|---|---|" + "---|" * len(layouts) + "---|---|",
+        "| reader | F1 all | "
+        + " | ".join(f"F1 {layout}" for layout in layouts)
+        + " | ms/page | peak MB (tracemalloc) | peak RSS growth MB |",
+        "|---|---|" + "---|" * len(layouts) + "---|---|---|",
     ]
     for result in results:
         f1s = " | ".join(f"{result.scores[layout].f1:.3f}" for layout in layouts)
         peak = f"{statistics.median(result.peaks) / 2**20:.1f} (max {max(result.peaks) / 2**20:.1f})"
+        rss = f"{statistics.median(result.rss) / 2**20:.1f} (max {max(result.rss) / 2**20:.1f})"
         lines.append(
             f"| {result.name} | {result.scores['all'].f1:.3f} | {f1s}"
-            f" | {statistics.median(result.ms_per_page):.1f} | {peak} |"
+            f" | {statistics.median(result.ms_per_page):.1f} | {peak} | {rss} |"
         )
     return "\n".join(lines)
 
@@ -286,11 +336,13 @@ def scaling(cases: list[Case]) -> str:
             page.set_content(truth_page(replace(cases[0], truth=text), "one column"))
             data = page.pdf(format="A4")
             start = time.process_time()
-            text, pages = text_mode_text(data)
+            read_text, pages = text_mode_text(data)
             ms = (time.process_time() - start) * 1000
-            words = len(text.split())
-            per_word = ms * 1000 / words
-            rows.append(f"{pages} pages, {words:,} words: {ms / pages:.0f} ms/page, {per_word:.0f} ms per 1,000 words")
+            read_words = len(read_text.split())  # not `words`, the text the next length is made of
+            per_word = ms * 1000 / read_words
+            rows.append(
+                f"{pages} pages, {read_words:,} words: {ms / pages:.0f} ms/page, {per_word:.0f} ms per 1,000 words"
+            )
         browser.close()
     return "Scaling, text-mode in process (CPU time): " + "; ".join(rows)
 

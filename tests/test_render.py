@@ -230,3 +230,9 @@ def test_json_text_has_the_items_words_without_the_bullets_and_numbers_a_browser
     article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
     assert render_json(article)["text"] == "Steps:\n\nFind the owl.\nListen.\n\nQuietly"
     assert render_text(article).split("\n\n")[1:4] == ["Steps:", "1. Find the owl.\n2. Listen.", "* Quietly\n"]
+
+
+def test_an_ordered_list_numbers_in_the_style_its_type_names() -> None:
+    html = "<ol type='a'><li>Owls</li><li>Hawks</li></ol><ol type='I' start='3'><li>Kites</li><li>Kestrels</li></ol>"
+    article = html_article("https://e.example/", "https://e.example/", "T", "", "", "", "", html)
+    assert render_text(article).split("\n\n")[1:3] == ["a. Owls\nb. Hawks", "III. Kites\nIV.  Kestrels\n"]
