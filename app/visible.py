@@ -41,6 +41,16 @@ def visible(text: str) -> str:
     return NOT_VISIBLE_RE.sub(_shown_instead, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+# XML forbids these besides the controls (surrogates, U+FFFE, U+FFFF): lxml refuses a text that holds one.
+NOT_XML = "\ud800-\udfff\ufffe\uffff"
+NOT_VISIBLE_OR_XML_RE = re.compile(f"[{CONTROLS}{BIDI_CONTROLS}{MARKS}{NOT_XML}]")
+
+
+def visible_xml(text: str) -> str:
+    """`visible`, and without the characters XML forbids: text lxml can parse and hold (one pass, not two)."""
+    return NOT_VISIBLE_OR_XML_RE.sub(_shown_instead, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def _shown_instead(match: re.Match[str]) -> str:
     return WINDOWS_1252.get(match[0], "")
 
