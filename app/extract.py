@@ -726,14 +726,16 @@ def _main_region(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
             return main
     region, total = body, body_length
     while True:
-        lengths = [(len(_text(child)), child) for child in region if isinstance(child.tag, str)]
-        if not lengths:
+        # Descend while one child holds most of the text: the chrome around it has already been removed. Its
+        # siblings need not be measured: the children's texts are no longer than the region's, so a child with
+        # 70% of it is the longest.
+        for child in region:
+            length = len(_text(child)) if isinstance(child.tag, str) else 0
+            if length and length >= 0.7 * total:
+                region, total = child, length
+                break
+        else:
             return region
-        length, best = max(lengths, key=lambda pair: pair[0])
-        # Descend while one child holds most of the text: the chrome around it has already been removed.
-        if length < 0.7 * total:
-            return region
-        region, total = best, length
 
 
 BLOCK_TAGS = frozenset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -198,9 +199,8 @@ def _wrap_wide(segment: str, width: int) -> list[str]:
     for word in segment.split(" "):
         if not word:
             continue
-        for index, piece in enumerate(_pieces(word)):
+        for index, (piece, size) in enumerate(_measured_pieces(word)):
             gap = 1 if index == 0 and line else 0
-            size = display_width(piece)
             if line and used + gap + size > width:
                 lines.append(line)
                 line, used = piece, size
@@ -209,6 +209,12 @@ def _wrap_wide(segment: str, width: int) -> list[str]:
                 used += gap + size
     lines.append(line)
     return lines
+
+
+@functools.lru_cache(maxsize=8192)
+def _measured_pieces(word: str) -> tuple[tuple[str, int], ...]:
+    """A word's pieces (`_pieces`) and the columns each takes: a page says most of its words many times."""
+    return tuple((piece, display_width(piece)) for piece in _pieces(word))
 
 
 @dataclass(frozen=True)
