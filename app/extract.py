@@ -202,7 +202,7 @@ def _readable_body(
     _resolve_images(tree)
     _remove_never_text(tree)
     body = tree.find("body")
-    if body is None or not _text(body):
+    if not _has_text(body):
         raise ExtractError("no readable text was found in the page")
     # Readability chooses inside the page's frame, but before the furniture names are read: removing those
     # first changed its choice for the worse on pages whose article sits in a wrapper named like furniture
@@ -211,10 +211,11 @@ def _readable_body(
     picked = readability_blocks(tree)
     replies = _clean(tree, keep_comments=discussion, page_length=page_length, picked=picked) or replies
     body = tree.find("body")
-    if body is None or not _text(body):
+    if not _has_text(body):
         raise ExtractError("no readable text was found in the page")
-    chosen = [block for block in picked if _within(block, body) and _text(block)]
-    chosen_length = sum(len(_text(block)) for block in chosen)
+    lengths = {block: len(_text(block)) for block in picked if _within(block, body)}
+    chosen = [block for block, length in lengths.items() if length]
+    chosen_length = sum(lengths.values())
     region = _main_region(body)
     # Readability scores paragraphs of 25+ characters; listings, forums, products and documentation hold
     # their content in short items, so it often keeps one small block. When it kept less than half of the
@@ -279,6 +280,11 @@ def _base_url(tree: lxml.html.HtmlElement, final_url: str) -> str:
         return urljoin(final_url, str(base.get("href", "")).strip())
     except ValueError:
         return final_url
+
+
+def _has_text(element: lxml.html.HtmlElement | None) -> bool:
+    """Whether element holds any text but white space (`_text` without folding the whole of it)."""
+    return element is not None and bool(element.text_content().strip())
 
 
 def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:
