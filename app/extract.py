@@ -948,8 +948,11 @@ def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
         links = element.findall(".//a")
         if len(links) < 3:
             continue
-        text = _text(element)
         link_text = sum(link_lengths[link] for link in links)
-        # Many links, almost all of the text, and short on average: navigation rather than a listing of items.
-        if text and link_text > 0.9 * len(text) and link_text / len(links) < 25:
+        # Many links, short on average, and almost all of the text: navigation rather than a listing of items.
+        # (The text, the costly measure, only for short links.)
+        if not link_text or link_text / len(links) >= 25:
+            continue
+        text = _text(element)
+        if text and link_text > 0.9 * len(text):
             _remove(element)
