@@ -9,6 +9,7 @@ from urllib.parse import urldefrag, urljoin
 import lxml.html
 
 from app.document import (
+    HEADING_TAGS,
     LIST_STYLES,
     Block,
     Break,
@@ -49,7 +50,6 @@ BLOCKS = frozenset(
      "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
      "tfoot", "th", "thead", "tr", "ul", "caption", "listing", "xmp", "plaintext"}
 )  # fmt: skip
-HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LISTS = frozenset({"ul", "ol", "menu"})
 PREFORMATTED = frozenset({"pre", "listing", "xmp", "plaintext"})
 EMPHASIS = {"em": False, "i": False, "strong": True, "b": True}
@@ -147,7 +147,7 @@ class _Builder:
 
     def block(self, element: lxml.html.HtmlElement, tag: str) -> list[Block]:
         """One block element as the blocks it makes (none when it holds nothing)."""
-        if tag in HEADINGS:
+        if tag in HEADING_TAGS:
             runs = self.runs(element)
             return [Heading(int(tag[1]), runs)] if has_content(runs) else []
         if tag in LISTS:

@@ -61,6 +61,8 @@ Inline = Text | Link | Emphasis | Code | Break | Image
 
 # Blocks: what a document is a sequence of.
 
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")  # HTML's heading elements, level 1 to 6
+
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:

@@ -13,7 +13,7 @@ import lxml.html
 
 from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
-from app.document import Article, Page, without_repeated_title
+from app.document import HEADING_TAGS, Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
 from app.metadata import WORD_RE, Metadata, page_metadata
 from app.metadata import element_text as _text
@@ -539,9 +539,6 @@ def _component_id(element: lxml.html.HtmlElement, any_name: Callable[[str], bool
     if heading is not None and _slug(_text(heading)) == _slug(identifier):
         return ""
     return identifier
-
-
-HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def _slug(text: str) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urldefrag, urlsplit
 
 from app.document import Article, word_count
 from app.layout import BOLD_OFF, BOLD_ON, REFERENCE_OFF, REFERENCE_ON, display_width
-from app.render import reference_lines, text_view
+from app.render import reference_lines, shows_address, text_view
 from app.visible import without_controls
 
 DEFAULT_WIDTH = 80
@@ -267,7 +267,7 @@ def _reading_text(article: Article, *, prefix: str, width: int) -> tuple[str, in
     """
     view = text_view(article, width=width, marks=True)
     header = view.header
-    address = header[-1] if article.final_url and article.title != article.final_url else None
+    address = header[-1] if shows_address(article) else None
     lines = [_marked(line) for line in (header[:-1] if address is not None else header)]
     if address is not None:
         lines.append(_original(address))

@@ -39,7 +39,9 @@ from app.document import (
     Term,
     Text,
     images,
-    run_text,
+)
+from app.document import (
+    texts as block_texts,
 )
 from app.visible import MARKS
 
@@ -563,25 +565,10 @@ def _caption_texts(blocks: tuple[Block, ...]) -> list[str]:
     texts: list[str] = []
     for block in blocks:
         if isinstance(block, Caption):
-            texts.append(" ".join(_block_words(block.blocks)))
+            texts.append(" ".join(block_texts(block.blocks)))
         elif isinstance(block, Figure | Quote):
             texts.extend(_caption_texts(block.blocks))
     return texts
-
-
-def _block_words(blocks: tuple[Block, ...]) -> list[str]:
-    words: list[str] = []
-    for block in blocks:
-        if isinstance(block, Paragraph | Heading):
-            words.append(run_text(block.runs))
-        elif isinstance(block, Figure | Quote | Caption):
-            words.extend(_block_words(block.blocks))
-        elif isinstance(block, ListBlock):
-            for item in block.items:
-                words.extend(_block_words(item.blocks))
-        elif isinstance(block, CodeBlock):
-            words.append(block.text)
-    return words
 
 
 def _without_captions(blocks: tuple[Block, ...]) -> tuple[Block, ...]:

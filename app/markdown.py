@@ -142,9 +142,7 @@ def _block_html(block: Block | Term | Definition) -> str:
         return f"<dd>{_content_html(block.blocks)}</dd>"
     if isinstance(block, Rule):
         return "<hr>"
-    if isinstance(block, Lines):
-        return f"<p>{escape(mark_text(block.text), quote=False)}</p>"
-    return ""  # a page mark: the text format's alone
+    return ""  # a page mark: the text format's alone (a plain-text page's Lines are written by markdown_body)
 
 
 def _list_html(block: ListBlock) -> str:

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from app.build import add_text, link_url
 from app.document import (
+    HEADING_TAGS,
     Article,
     CodeBlock,
     Document,
@@ -291,7 +292,7 @@ def document_of_reading(reading: Reading, *, base_url: str) -> Document:
             blocks.append(PageMark(block.number))
         elif block.kind == "pre":
             blocks.append(CodeBlock("".join(run.text for run in block.runs)))
-        elif block.kind in HEADING_KINDS:
+        elif block.kind in HEADING_TAGS:
             blocks.append(Heading(int(block.kind[1]), _runs(block.runs, base_url)))
         else:
             blocks.append(Paragraph(_runs(block.runs, base_url)))
@@ -301,7 +302,6 @@ def document_of_reading(reading: Reading, *, base_url: str) -> Document:
     return Document(tuple(blocks))
 
 
-HEADING_KINDS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LIST_KINDS = {"li": "ul", "ol": "ol"}  # the kind of list an item's kind goes in
 
 

@@ -43,10 +43,15 @@ def header_lines(article: Article, *, width: int, ascii: bool = False, bold: boo
     details = separator.join(part for part in (article.byline, article.site_name, article.published) if part)
     if details:
         lines.extend(wrap(details, width))
-    # A page without a title has its address as the title already; HTML read from stdin may have no address.
-    if article.final_url and article.title != article.final_url:
+    if shows_address(article):
         lines.append(article.final_url)
     return lines
+
+
+def shows_address(article: Article) -> bool:
+    """Whether the header ends with the page's address: a page without a title has it as the title already,
+    and HTML read from stdin may have none."""
+    return bool(article.final_url) and article.title != article.final_url
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from readability import Document
 from readability.readability import REGEXES as READABILITY_PATTERNS
 from readability.readability import is_video_url
 
+from app.document import HEADING_TAGS
 from app.names import NamePattern
 
 # readability's class and id tests, searched fast in ASCII names (the same answers: see NamePattern).
@@ -45,7 +46,6 @@ IN_CODE_XPATH = lxml.etree.XPath("ancestor-or-self::pre | ancestor-or-self::code
 HOLDS_ARTICLE_XPATH = lxml.etree.XPath(
     "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
 )
-HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 SANITIZED_TAGS = ("table", "ul", "div", "aside", "header", "footer", "section")
 
 

@@ -19,8 +19,8 @@ CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 # as "bank.com" (CVE-2021-42574). Our lines are not the page's paragraphs, so they no longer mean what the
 # page meant. The marks (U+200E, U+200F, U+061C) only place neutral characters and stay: RTL text needs them.
 BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
-# Private-use characters that `app.render` uses as its own marks while it lays text out (an underline's
-# start, a `<` to escape in Markdown); a page's are dropped, so that only ours become escape sequences.
+# Private-use characters that `app.layout` and `app.markdown` use as their own marks while they write text
+# (an underline's start, a `<` to escape in Markdown); a page's are dropped, so only ours become sequences.
 MARKS = "".join(chr(code) for code in range(0xE000, 0xE010))
 
 # A C1 control in a page's text is nearly always windows-1252 read as Latin-1: "couldn\x92t" on 2 of the 641
