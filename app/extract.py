@@ -249,7 +249,8 @@ def _assembled(
 ) -> lxml.html.HtmlElement:
     """The chosen blocks under one element, laid out for reading; what a reader chose keeps its links and
     repeats (the rules that drop a page's menus and copies judge what readability chose, not a reader)."""
-    output = lxml.html.fragment_fromstring("<div></div>")
+    # Made by our parser: the elements moved under it get their classes from its lookup in C (see `_parser`).
+    output = _parser().makeelement("div")
     for previous, block in zip([None, *chosen], chosen, strict=False):
         # Blocks from different places of the page are different posts (a question and its answers): a rule
         # between them, so they do not run into each other.
