@@ -63,11 +63,7 @@ BYLINE_PREFIX_RE = re.compile(r"^(?:by|par|von|door|di|por)\s*[:\-]?\s+", re.IGN
 DATE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 BYLINE_NAME, REPLY_NAME = NamePattern(BYLINE_NAME_RE), NamePattern(REPLY_NAME_RE)
 # Compiled once: `tree.xpath(text)` compiles its expression on every call, which took longer than the search.
-# Every element that may be a byline; which of them is one is decided in `_markup_byline`.
-MAYBE_BYLINE_XPATH = lxml.etree.XPath("//body//*[@rel or @itemprop or @class or @id]")
-PUBLISHED_XPATH = lxml.etree.XPath(
-    "//*[@itemprop='datePublished']/@datetime|//*[@itemprop='datePublished']/@content", smart_strings=False
-)
+PUBLISHED_XPATH = lxml.etree.XPath("//*[@itemprop='datePublished'][@datetime or @content]")
 ARTICLE_TIME_XPATH = lxml.etree.XPath("//article//time/@datetime", smart_strings=False)
 JSON_LD_XPATH = lxml.etree.XPath("//script[@type='application/ld+json']")
 BYLINE_NAME_XPATH = lxml.etree.XPath(
@@ -94,11 +90,11 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
     declared = [_names(item.get("author")) for item in items] + [metas.get(name) for name in META_NAMES["byline"]]
     # The markup is read only when nothing declares an author: it is the slow part.
     byline = _first(declared, reject=_is_url) or _first([_markup_byline(tree)], reject=_is_url)
-    published = _first(
-        [item.get("datePublished") for item in items]
-        + [metas.get(name) for name in META_NAMES["published"]]
-        + PUBLISHED_XPATH(tree)[:1]
-        + ARTICLE_TIME_XPATH(tree)[:1]
+    # The markup, again, only when nothing declares the date.
+    published = (
+        _first([item.get("datePublished") for item in items] + [metas.get(name) for name in META_NAMES["published"]])
+        or _first([_markup_published(tree)])
+        or _first(ARTICLE_TIME_XPATH(tree)[:1])
     )
     lang = _first([metas.get(name) for name in META_NAMES["lang"]] + [tree.get("lang"), tree.get("xml:lang")])
     date = DATE_RE.match(published)
@@ -227,9 +223,15 @@ def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
     """The author's name where the page's markup marks it: rel=author, itemprop=author, a "byline" class."""
     replies: dict[lxml.html.HtmlElement, bool] = {}  # ancestors are shared: each is asked once
     byline_name = BYLINE_NAME.remembering()
-    for element in MAYBE_BYLINE_XPATH(tree):
-        marked = element.get("rel") == "author" or "author" in (element.get("itemprop") or "")
-        if not marked and not byline_name(f"{element.get('class', '')} {element.get('id', '')}"):
+    body = tree.find("body")
+    # A walk reading each element's attributes, stopping at the byline: `//body//*[@rel or @itemprop or @class
+    # or @id]` took twice as long in libxml2, and found every element before the first was read.
+    for element in body.iterdescendants(lxml.etree.Element) if body is not None else ():
+        attributes = element.attrib
+        if not attributes:
+            continue
+        marked = attributes.get("rel") == "author" or "author" in (attributes.get("itemprop") or "")
+        if not marked and not byline_name(f"{attributes.get('class', '')} {attributes.get('id', '')}"):
             continue
         if any(_is_reply(ancestor, replies) for ancestor in element.iterancestors()):
             continue  # a reviewer or a commenter, not the page's author
@@ -243,6 +245,16 @@ def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
         if 0 < len(name) <= MAX_BYLINE:
             return name
     return None
+
+
+def _markup_published(tree: lxml.html.HtmlElement) -> str | None:
+    """The first date the markup marks as the publication's (microdata's datePublished), read only when nothing
+    else says it: the search is a third of the time of reading all the page's metadata."""
+    found = PUBLISHED_XPATH(tree)
+    if not found:
+        return None
+    # Its datetime or its content, whichever the element writes first.
+    return next(str(value) for name, value in found[0].items() if name in ("datetime", "content"))
 
 
 def _is_reply(element: lxml.html.HtmlElement, known: dict[lxml.html.HtmlElement, bool]) -> bool:

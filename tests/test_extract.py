@@ -196,6 +196,9 @@ def test_the_title_is_the_pages_own_headline(head: str, heading: str, title: str
         ('<p class="byline">By <a href="/people/ada">Ada Owl</a> on 3 May 2024</p>', "Ada Owl", ""),
         ('<span itemprop="author">Ada Owl</span><time itemprop="datePublished" datetime="2024-05-03">May 3</time>',
          "Ada Owl", "2024-05-03"),
+        # Microdata's date in content; an element marked so that says no date is passed over.
+        ('<span itemprop="datePublished">May</span><span itemprop="datePublished" content="2024-05-04"></span>'
+         '<span class="author">Ada Owl</span>', "Ada Owl", "2024-05-04"),
         ('<div class="author">Par Ada Owl</div>', "Ada Owl", ""),
         ('<div class="review"><span class="review-author">Ben</span><p>Great owls.</p></div>', "", ""),  # a reviewer
     ],
