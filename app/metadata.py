@@ -239,7 +239,7 @@ def _markup_byline(tree: lxml.html.HtmlElement) -> str | None:
         # part marked as the name, or its one link when the rest is a date or a count ("posted by <a>marta</a>
         # 5 hours ago"); "Martin Untersinger (avec Damien Leloup)" stays whole.
         names = BYLINE_NAME_XPATH(element)
-        links = element.findall(".//a")
+        links = list(element.iterdescendants("a"))
         dated = len(links) == 1 and re.search(r"\d", element_text(element).replace(element_text(links[0]), ""))
         name = element_text(names[0] if names else links[0] if dated else element)
         if 0 < len(name) <= MAX_BYLINE:
