@@ -393,7 +393,7 @@ def _remove_unless_most(elements: list[lxml.html.HtmlElement], page_length: int)
     for element in elements:
         # An unclosed tag or a wrapper named for the layout ("wy-body-for-nav") can hold the whole page;
         # furniture never holds most of it.
-        if element.getparent() is not None and 2 * len(_text(element)) <= page_length:
+        if element.getparent() is not None and _is_short(element, page_length // 2):
             _remove(element)
 
 
@@ -1025,6 +1025,7 @@ def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
         # (The text, the costly measure, only for short links.)
         if not link_text or link_text / len(links) >= 25:
             continue
-        text = _text(element)
-        if text and link_text > 0.9 * len(text):
+        # Folding only shortens a text: links longer than 90% of the raw text are longer than 90% of the folded.
+        raw = element.text_content()
+        if link_text > 0.9 * len(raw) or link_text > 0.9 * len(" ".join(raw.split())):
             _remove(element)
