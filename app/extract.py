@@ -46,6 +46,7 @@ def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None
         for element in matches(remove, tree):
             _remove(element)
     meta = page_metadata(tree, final_url)
+    base_url = _base_url(tree, final_url)  # read before the article's blocks are moved out of the tree
     discussion = _is_discussion(final_url, tree, meta.types)
     replies = discussion or _is_question_page(tree, meta.types)
     try:
@@ -67,9 +68,7 @@ def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None
         site_name=meta.site_name,
         published=meta.published,
         lang=meta.lang,
-        document=without_repeated_title(
-            document_of(root, page_url=final_url, base_url=_base_url(tree, final_url)), title
-        ),
+        document=without_repeated_title(document_of(root, page_url=final_url, base_url=base_url), title),
     )
 
 
@@ -252,12 +251,14 @@ def _assembled(
     repeats (the rules that drop a page's menus and copies judge what readability chose, not a reader)."""
     # Made by our parser: the elements moved under it get their classes from its lookup in C (see `_parser`).
     output = _parser().makeelement("div")
-    for previous, block in zip([None, *chosen], chosen, strict=False):
+    parents = [block.getparent() for block in chosen]
+    for place, block in enumerate(chosen):
         # Blocks from different places of the page are different posts (a question and its answers): a rule
         # between them, so they do not run into each other.
-        if previous is not None and previous.getparent() is not block.getparent():
+        if place and parents[place - 1] is not parents[place]:
             output.append(lxml.html.Element("hr"))
-        output.append(copy.deepcopy(block))
+        # Moved, not copied: nothing reads the page's tree after this (a second reading parses it again).
+        output.append(block if parents[place] is not None else copy.deepcopy(block))
     if not chosen_by_reader:
         _drop_link_lists(output)
     _drop_heading_controls(output)
