@@ -202,27 +202,29 @@ def _readable_body(
     _resolve_images(tree)
     _remove_never_text(tree)
     body = tree.find("body")
-    if not _has_text(body):
+    page_length = len(_text(body)) if body is not None else 0  # furniture is measured against it too
+    if not page_length:
         raise ExtractError("no readable text was found in the page")
     # Readability chooses inside the page's frame, but before the furniture names are read: removing those
     # first changed its choice for the worse on pages whose article sits in a wrapper named like furniture
     # ("ad-container"), and lost whole articles.
-    page_length = _clean_frame(tree, body)
+    _clean_frame(tree, body, page_length)
     picked = readability_blocks(tree)
     replies = _clean(tree, keep_comments=discussion, page_length=page_length, picked=picked) or replies
     body = tree.find("body")
-    if not _has_text(body):
+    body_length = len(_text(body)) if body is not None else 0
+    if body is None or not body_length:
         raise ExtractError("no readable text was found in the page")
     lengths = {block: len(_text(block)) for block in picked if _within(block, body)}
     chosen = [block for block, length in lengths.items() if length]
     chosen_length = sum(lengths.values())
-    region = _main_region(body)
+    region, region_length = _main_region(body, body_length)
     # Readability scores paragraphs of 25+ characters; listings, forums, products and documentation hold
     # their content in short items, so it often keeps one small block. When it kept less than half of the
     # main region's own (non-link) text, take the smallest element holding both the region and its pick,
     # unless its pick is an article under the page's headline: then the rest of the region is comments, a
     # live feed or teasers, which widening would add.
-    if chosen_length < 0.5 * _own_text_length(region) and (
+    if chosen_length < 0.5 * _own_text_length(region, region_length) and (
         replies or not _under_headline(body, chosen, chosen_length, title)
     ):
         chosen = [_common_ancestor([region, *chosen])]
@@ -398,12 +400,9 @@ def _remove_unless_most(elements: list[lxml.html.HtmlElement], page_length: int)
             _remove(element)
 
 
-def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> int:
-    """Remove, in place, the page's frame (landmarks, form controls, what ARIA marks as not content) and what is hidden.
-
-    Returns the length of the page's text before, which `_clean` measures furniture against too.
-    """
-    page_length = len(_text(body))
+def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement, page_length: int) -> None:
+    """Remove, in place, the page's frame (landmarks, form controls, what ARIA marks as not content) and what is
+    hidden; page_length: the length of the body's text, which the frame never holds the most of."""
     marks = _frame_marks(tree, body)
     panels = _accordion_panels(marks)  # before the buttons that open them go with the form controls
     landmarks = [
@@ -421,7 +420,6 @@ def _clean_frame(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> in
             DISPLAY_NONE_RE.search(element.get("style", "")) or _hidden_by_class(str(element.get("class", "")))
         ):
             _remove(element)
-    return page_length
 
 
 class _FrameMarks(NamedTuple):
@@ -775,18 +773,19 @@ SRCSET_CANDIDATE_RE = re.compile(r"[\s,]*(?P<url>[^\s,][^\s]*)(?:\s+(?P<descript
 SRCSET_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[wx]\s*$")
 
 
-def _own_text_length(element: lxml.html.HtmlElement) -> int:
-    """Characters of element's text outside links."""
+def _own_text_length(element: lxml.html.HtmlElement, length: int | None = None) -> int:
+    """Characters of element's text outside links (length: its whole text's, when known)."""
     links = sum(len(_text(link)) for link in element.iter("a"))
-    return max(len(_text(element)) - links, 0)
+    return max((len(_text(element)) if length is None else length) - links, 0)
 
 
-def _main_region(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """The page's main region: <main> when there is one, else the smallest element holding most of the text."""
-    body_length = len(_text(body))
+def _main_region(body: lxml.html.HtmlElement, body_length: int) -> tuple[lxml.html.HtmlElement, int]:
+    """The page's main region and the length of its text: <main> when there is one, else the smallest element
+    holding most of the text (body_length: the body's)."""
     for main in body.xpath(".//main|.//*[@role='main']"):
-        if len(_text(main)) >= 0.3 * body_length:
-            return main
+        main_length = len(_text(main))
+        if main_length >= 0.3 * body_length:
+            return main, main_length
     region, total = body, body_length
     while True:
         # Descend while one child holds most of the text: the chrome around it has already been removed. Its
@@ -804,7 +803,7 @@ def _main_region(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
                 region, total = child, length
                 break
         else:
-            return region
+            return region, total
 
 
 BLOCK_TAGS = frozenset(
