@@ -16,7 +16,7 @@ from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
 from app.document import HEADING_TAGS, Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
-from app.metadata import WORD_RE, Metadata, page_metadata
+from app.metadata import WORD_RE, Metadata, page_metadata, raw_text
 from app.metadata import element_text as _text
 from app.names import NamePattern
 from app.score import readability_blocks
@@ -289,14 +289,14 @@ def _base_url(tree: lxml.html.HtmlElement, final_url: str) -> str:
 
 def _has_text(element: lxml.html.HtmlElement | None) -> bool:
     """Whether element holds any text but white space (`_text` without folding the whole of it)."""
-    return element is not None and bool(element.text_content().strip())
+    return element is not None and bool(raw_text(element).strip())
 
 
 def _is_short(element: lxml.html.HtmlElement, length: int) -> bool:
     """Whether element's text (as `_text` folds it) is no longer than length characters."""
     # Folding only shortens a text, and a text's start folds no longer than the whole: an article is known to
     # be longer from its first few thousand characters, without folding all of it.
-    text = element.text_content()
+    text = raw_text(element)
     return len(text) <= length or (
         len(" ".join(text[: 4 * length].split())) <= length and len(" ".join(text.split())) <= length
     )
@@ -795,7 +795,7 @@ def _main_region(body: lxml.html.HtmlElement, body_length: int) -> tuple[lxml.ht
             if not isinstance(child.tag, str):
                 continue
             # Folding white space only shortens a text: a child whose raw text is under 70% needs no folding.
-            raw = child.text_content()
+            raw = raw_text(child)
             if len(raw) < 0.7 * total:
                 continue
             length = len(" ".join(raw.split()))  # `_text`'s measure
@@ -1026,6 +1026,6 @@ def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
         if not link_text or link_text / len(links) >= 25:
             continue
         # Folding only shortens a text: links longer than 90% of the raw text are longer than 90% of the folded.
-        raw = element.text_content()
+        raw = raw_text(element)
         if link_text > 0.9 * len(raw) or link_text > 0.9 * len(" ".join(raw.split())):
             _remove(element)
