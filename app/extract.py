@@ -858,8 +858,10 @@ def _drop_heading_controls(root: lxml.html.HtmlElement) -> None:
 def _mark_footnotes(root: lxml.html.HtmlElement) -> None:
     """Write the page's own footnote marks ("[1]" linking to its notes) as ^1, so they do not read as ours."""
     for link in list(root.iter("a")):
+        if not (link.get("href") or "").startswith("#"):
+            continue  # most links: their text need not be read
         match = FOOTNOTE_MARK_RE.match(_text(link))
-        if match and (link.get("href") or "").startswith("#"):
+        if match:
             mark = lxml.html.Element("sup")
             mark.text = f"^{match.group(1)}"
             mark.tail = link.tail
@@ -873,16 +875,18 @@ AUTHOR_CARD_RE = re.compile(
     r"(?:^|[\s_-])(?:user|member|poster|postprofile|postauthor|profile)(?:info|details|card|block|box)?(?:$|[\s_-])",
     re.IGNORECASE,
 )
+AUTHOR_CARD = NamePattern(AUTHOR_CARD_RE)
 CARD_TAGS = frozenset({"div", "section", "aside", "dl", "td", "header", "footer"})
 MAX_CARD_LENGTH = 300  # an author's card is a few short lines; a longer block with that name is a bio or a post
 
 
 def _author_lines(root: lxml.html.HtmlElement) -> None:
     """Turn each author's card into one line, "name · rank · date", instead of headings and bare numbers."""
+    card_name = AUTHOR_CARD.remembering()
     for card in list(root.iter(*CARD_TAGS)):
-        if card.getparent() is None or not _is_author_card(card):
+        if card.getparent() is None or not _is_author_card(card, card_name):
             continue
-        if any(_is_author_card(ancestor) for ancestor in card.iterancestors(*CARD_TAGS)):
+        if any(_is_author_card(ancestor, card_name) for ancestor in card.iterancestors(*CARD_TAGS)):
             continue  # the outermost card speaks for the ones inside it
         name = _first_text(card, ".//*[@itemprop='name']|.//*[contains(@class, 'username')]|.//a")
         if not name:
@@ -900,10 +904,10 @@ def _author_lines(root: lxml.html.HtmlElement) -> None:
         card.getparent().replace(card, line)
 
 
-def _is_author_card(element: lxml.html.HtmlElement) -> bool:
+def _is_author_card(element: lxml.html.HtmlElement, card_name: Callable[[str], bool] = AUTHOR_CARD.search) -> bool:
     names = f"{element.get('class', '')} {element.get('id', '')}"
     person = str(element.get("itemtype", "")).rstrip("/").endswith("schema.org/Person")
-    if not (person or AUTHOR_CARD_RE.search(names)):
+    if not (person or card_name(names)):
         return False
     return len(_text(element)) <= MAX_CARD_LENGTH and not any(len(_text(p)) >= 80 for p in element.iter("p"))
 
