@@ -957,26 +957,27 @@ def _hrefs(element: lxml.html.HtmlElement) -> list[str]:
 
 
 def _holding_blocks(root: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
-    """The elements under root (root included) that hold a block somewhere inside them."""
+    """The elements under root (root included, a tree's root) that hold a block somewhere inside them."""
+    # Up from each block (found by lxml's tag filter), as far as an element already known to hold one: the
+    # elements that hold no block are never visited.
     holding: set[lxml.html.HtmlElement] = set()
-    for element in reversed([element for element in root.iter() if isinstance(element.tag, str)]):
-        parent = element.getparent()  # children come before their parents in this order
-        if parent is not None and (element.tag in BLOCK_TAGS or element in holding):
-            holding.add(parent)
+    for block in root.iter(*BLOCK_TAGS):
+        for ancestor in block.iterancestors():
+            if ancestor in holding:
+                break
+            holding.add(ancestor)
     return holding
 
 
 def _lines(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """The whole lines of text under root, in page order: elements with no block inside them that are not a
     part of a paragraph (a link in a sentence). No line holds another."""
-    elements = [element for element in root.iter() if isinstance(element.tag, str)]
     holds_block = _holding_blocks(root)
-    has_block_child = {element.getparent() for element in elements if element.tag in BLOCK_TAGS}
+    has_block_child = {element.getparent() for element in root.iter(*BLOCK_TAGS)}
     return [
         element
-        for element in elements
-        if element.tag in LINE_TAGS
-        and element not in holds_block
+        for element in root.iter(*LINE_TAGS)
+        if element not in holds_block
         and element is not root
         and (element.getparent() is root or element.getparent() in has_block_child or element.tag in BLOCK_TAGS)
     ]
