@@ -66,8 +66,23 @@ def text_length(element: lxml.html.HtmlElement) -> int:
 def clean_length(text: str) -> int:
     """`len(readability.readability.clean(text))`, counted without rewriting the text where that can be avoided."""
     # A run of spaces holding a line break counts one character, and so does a run of spaces alone: when
-    # those are all the text's white space, its length is that of its words, one space apart.
-    if OTHER_SPACE_RE.search(text) is None:
+    # those are all the text's white space, its length is that of its words, one space apart. An ASCII text
+    # (`isascii` is free: the string knows) is asked with one `in` per other white space character: a third of
+    # the time of the regular expression, which stays for the others, where it soon finds a no-break space
+    # (121,000 ASCII texts took 0.15 s, now 0.10 s, over the 641 benchmark pages).
+    if text.isascii():
+        if (
+            "\t" not in text
+            and "\r" not in text
+            and "\f" not in text
+            and "\v" not in text
+            and "\x1c" not in text  # \x1c to \x1f: white space to str.split and to `clean`'s \s
+            and "\x1d" not in text
+            and "\x1e" not in text
+            and "\x1f" not in text
+        ):
+            return len(" ".join(text.split()))
+    elif OTHER_SPACE_RE.search(text) is None:
         return len(" ".join(text.split()))
     # Else line by line: the runs holding line breaks count one each, and what `clean` does inside a line
     # (a run of 255 cut, tabs and runs of spaces made one space) is done to that line alone.

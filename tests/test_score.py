@@ -116,6 +116,12 @@ def test_a_pages_own_order_attributes_do_not_move_the_pick() -> None:
         "x" + "\t" * 300 + "y",
         "x" + " \n" * 200 + "y",
         "x" + "\u00a0\n" * 200 + "y" + "\u00a0" * 254 + "z",
+        "caf\u00e9 au lait\n\nnoir",
+        "caf\u00e9\u00a0\u00a0cr\u00e8me",
+        "\u00a0",
+        "file\x1cseparator\x1f\x1fcodes",
+        "\x1c\n\x1c",
+        "form\ffeed\vvertical",
     ],
 )
 def test_clean_length_is_the_length_of_readabilitys_clean_text(text: str) -> None:
