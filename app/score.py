@@ -41,7 +41,6 @@ COUNT_XPATHS = {
     }.items()
 }
 IN_ARTICLE_XPATH = lxml.etree.XPath("ancestor::main | ancestor::article")
-NAMED_XPATH = lxml.etree.XPath(".//*[@class or @id]")
 IN_CODE_XPATH = lxml.etree.XPath("ancestor-or-self::pre | ancestor-or-self::code")
 HOLDS_ARTICLE_XPATH = lxml.etree.XPath(
     "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
@@ -185,9 +184,16 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
 
     def remove_unlikely_candidates(self) -> None:
         # readability's test of every element's class and id, asked only of elements that have one: the
-        # others it skips after building and measuring the string of their (empty) names.
+        # others it skips after building and measuring the string of their (empty) names. Those are found by
+        # a pass over the elements, in half the time of libxml2's `.//*[@class or @id]` (0.11 s against 0.22 s
+        # over the 641 benchmark pages). The list is made before the first removal, as readability's is.
         unlikely = UNLIKELY.remembering()
-        for element in NAMED_XPATH(self.html):
+        named = [
+            element
+            for element in self.html.iterdescendants(lxml.etree.Element)
+            if "class" in element.attrib or "id" in element.attrib
+        ]
+        for element in named:
             names = f"{element.get('class', '')} {element.get('id', '')}"
             if (
                 unlikely(names)
