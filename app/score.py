@@ -369,6 +369,36 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
             return False
         return True
 
+    def get_preserved_elements(self, node: lxml.html.HtmlElement) -> dict[lxml.html.HtmlElement, bool]:
+        # The tables of contents, and the leads of a quotation: a <div> or <section>, or an element holding it,
+        # whose text ends in a colon, followed by an element holding a <blockquote>. readability searches the
+        # next element's whole subtree for a <blockquote>, for every <div> and every element above it (0.26 s
+        # of its 2.4 s over the 641 benchmark pages); the elements holding one are found here in one pass.
+        allowed = {element: True for element in self.tags(node, "ul") if self.is_toc_list(element)}
+        ancestors = list(node.iterancestors())
+        quoting: set[lxml.html.HtmlElement] = set()
+        for quote in (ancestors[-1] if ancestors else node).iter("blockquote"):
+            for holder in quote.iterancestors():
+                if holder in quoting:
+                    break
+                quoting.add(holder)
+        if quoting:
+            for element in self.tags(node, "div", "section"):
+                if self._is_quote_lead(element, quoting):
+                    allowed[element] = True
+        return allowed
+
+    def _is_quote_lead(self, element: lxml.html.HtmlElement, quoting: set[lxml.html.HtmlElement]) -> bool:
+        """readability's `is_quote_lead`, told which elements hold a <blockquote>."""
+        for lead in (element, *element.iterancestors()):
+            if lead.getnext() not in quoting:
+                continue
+            text = lead.text_content()
+            # `clean` only rewrites white space and strips it: its text ends as the stripped text does.
+            if clean_length(text) >= self.min_text_length and text.rstrip().endswith(":"):
+                return True
+        return False
+
     def _forget(self, element: lxml.html.HtmlElement) -> None:
         """Forget the measured lengths of element and of everything holding it: its text is about to change."""
         if self._lengths:

@@ -126,3 +126,30 @@ def test_a_pages_own_order_attributes_do_not_move_the_pick() -> None:
 )
 def test_clean_length_is_the_length_of_readabilitys_clean_text(text: str) -> None:
     assert clean_length(text) == len(clean(text))
+
+
+def quotation_page(lead_ends_with: str) -> str:
+    """A story, then a block named like furniture that leads into a quotation when its text ends in a colon."""
+    story = "".join(
+        f"<p>Sentence {n} of the story, long enough, with a comma, to be scored well.</p>" for n in range(12)
+    )
+    lead = f"<p>one, two, three, four, five, six, seven, eight, and then the minister said{lead_ends_with}</p>"
+    quote = "We will build the bridge, the road, the school, the park, the port, the rail, the hall, the dam, " + (
+        "the lock, the quay, the pier, the wall, and the gate."
+    )
+    return (
+        f"<html><body><div id='page'><div class='post'>{story}</div><div class='promo'>{lead * 4}</div>"
+        f"<div class='quote'><blockquote>{quote}</blockquote></div></div></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lead_ends_with", "kept"), [(":", ["post", "promo", "quote"]), (".", ["post", "quote"])], ids=["colon", "stop"]
+)
+def test_a_quotations_lead_is_kept_as_readability_lxml_keeps_it(lead_ends_with: str, kept: list[str]) -> None:
+    # The block scores enough to join the story but less than its name's penalty: readability's sanitizer
+    # drops it, unless its text ends in a colon before an element holding a <blockquote>.
+    tree = prepared(quotation_page(lead_ends_with))
+    blocks = readability_blocks(tree)
+    assert [block.get("class") for block in blocks] == kept
+    assert [tree.getroottree().getpath(block) for block in blocks] == readability_lxml_paths(tree)
