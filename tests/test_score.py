@@ -11,7 +11,7 @@ import pytest
 from readability import Document
 from readability.readability import REGEXES, clean
 
-from app.score import clean_length, readability_blocks
+from app.score import clean_length, readability_blocks, text_content
 
 PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 
@@ -91,6 +91,22 @@ def test_a_pages_own_order_attributes_do_not_move_the_pick() -> None:
         f"<html><body><p data-text-mode-order='1'>Elsewhere</p><article id='story'>{prose}</article></body></html>"
     )
     assert readability_blocks(tree) == [tree.get_element_by_id("story")]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div></div>",
+        "<div>a<!-- a comment -->b<?pi x?>c<span>d</span>e</div>",
+        "<div>x<script>var a = 1;</script>y<style>p {}</style></div>",
+        "<div>caf&eacute; &amp; <b>bold</b> &#x1F600;<br>tail</div>",
+        "<div><p>one</p>\n\t<p>two <a href='/'>link</a></p>after</div>",
+    ],
+)
+def test_text_content_is_lxmls_text_content(html: str) -> None:
+    element = lxml.html.fragment_fromstring(html)
+    element.tail = "the element's own tail is not its text"
+    assert text_content(element) == element.text_content()
 
 
 @pytest.mark.parametrize(
