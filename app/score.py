@@ -195,25 +195,24 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
         return weight
 
     def remove_unlikely_candidates(self) -> None:
-        # readability's test of every element's class and id, asked only of elements that have one: the
-        # others it skips after building and measuring the string of their (empty) names. Those are found by
-        # a pass over the elements, in half the time of libxml2's `.//*[@class or @id]` (0.11 s against 0.22 s
-        # over the 641 benchmark pages). The list is made before the first removal, as readability's is.
-        unlikely = UNLIKELY.remembering()
-        named = [
-            element
-            for element in self.html.iterdescendants(lxml.etree.Element)
-            if "class" in element.attrib or "id" in element.attrib
-        ]
-        for element in named:
+        # readability's test of every element's class and id names, made in one pass over the elements
+        # (the answers remembered: a page repeats its class lists): 0.25 s over the 640 trees of the 641
+        # benchmark pages, against 0.28 s with a list of the named elements first, 0.39 s with libxml2's
+        # `.//*[@class or @id]` for that list. The names do not change while elements are removed; what else
+        # readability asks, it is asked at each removal in turn, as readability does.
+        unlikely: dict[str, bool] = {}
+        doomed = []
+        for element in self.html.iterdescendants(lxml.etree.Element):
             names = f"{element.get('class', '')} {element.get('id', '')}"
-            if (
-                unlikely(names)
-                and not MAYBE_CANDIDATE.search(names)
-                and element.tag not in ("html", "body")
-                and not IN_CODE_XPATH(element)
-                and not HOLDS_ARTICLE_XPATH(element)
-            ):
+            if names == " ":
+                continue  # no class, no id: readability skips names shorter than two characters
+            found = unlikely.get(names)
+            if found is None:
+                found = unlikely[names] = UNLIKELY.search(names) and not MAYBE_CANDIDATE.search(names)
+            if found and element.tag not in ("html", "body"):
+                doomed.append(element)
+        for element in doomed:
+            if not IN_CODE_XPATH(element) and not HOLDS_ARTICLE_XPATH(element):
                 element.drop_tree()
 
     def transform_misused_divs_into_paragraphs(self) -> None:
