@@ -450,31 +450,32 @@ def _starts_block(element: lxml.html.HtmlElement) -> bool:
 
 def _wrap_loose_text(div: lxml.html.HtmlElement) -> None:
     """Put a <div>'s loose text and runs of inline elements into paragraphs of their own, and drop its <br>s."""
+    # The paragraphs are made in the page's own document (`makeelement`), not each in a document of its own
+    # to be moved into the page's.
     children = list(div)
     paragraph = None
     if div.text and div.text.strip():
-        paragraph = lxml.html.Element("p")
+        paragraph = div.makeelement("p")
         paragraph.text, div.text = div.text, None
         div.insert(0, paragraph)
     for child in children:
-        if child.tag == "br":
+        tag = child.tag
+        if tag == "br":
             paragraph = None
             continue
-        if (
-            child.tag not in READABILITY_INLINE_TAGS
-            or _starts_block(child)
-            or any(_starts_block(element) for element in child.iterdescendants())
-        ):
+        # (No inline tag starts like a block's.)
+        if tag not in READABILITY_INLINE_TAGS or any(_starts_block(element) for element in child.iterdescendants()):
             paragraph = None
             continue
         if paragraph is None:
-            paragraph = lxml.html.Element("p")
+            paragraph = div.makeelement("p")
             child.addprevious(paragraph)
         paragraph.append(child)
     for position, child in reversed(list(enumerate(div))):
-        if child.tail and child.tail.strip():
-            paragraph = lxml.html.Element("p")
-            paragraph.text, child.tail = child.tail, None
+        tail = child.tail
+        if tail and tail.strip():
+            paragraph = div.makeelement("p")
+            paragraph.text, child.tail = tail, None
             div.insert(position + 1, paragraph)
         if child.tag == "br":
             child.drop_tree()
