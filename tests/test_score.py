@@ -138,6 +138,10 @@ def test_text_content_is_lxmls_text_content(html: str) -> None:
         "file\x1cseparator\x1f\x1fcodes",
         "\x1c\n\x1c",
         "form\ffeed\vvertical",
+        "caf\u00e9\r\nau  lait \r tard",
+        "caf\u00e9 \u3000 ideographic  space",
+        "caf\u00e9\u2028line\u2029paragraph",
+        "caf\u00e9\t\ttabs",
     ],
 )
 def test_clean_length_is_the_length_of_readabilitys_clean_text(text: str) -> None:
