@@ -178,11 +178,29 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
             yield from reversed(list(node.iterdescendants(tag_name)))
 
     def _text_length(self, element: lxml.html.HtmlElement) -> int:
-        if self._lengths is None:
+        lengths = self._lengths
+        if lengths is None:
             return text_length(element)
-        length = self._lengths.get(element)
+        length = lengths.get(element)
+        if length is not None:
+            return length
+        # An element holding one element and only white space besides has that element's length (`clean`
+        # strips white space at both ends): a wrapper is measured by what it wraps, often measured already.
+        # Wrappers held a quarter of the text measured here over the 641 benchmark pages (6.9 of 29.7 million
+        # characters).
+        wrappers = []
+        while len(element) == 1 and isinstance(element[0].tag, str):
+            if (element.text and not element.text.isspace()) or (element[0].tail and not element[0].tail.isspace()):
+                break
+            wrappers.append(element)
+            element = element[0]
+            length = lengths.get(element)
+            if length is not None:
+                break
         if length is None:
-            length = self._lengths[element] = text_length(element)
+            length = lengths[element] = text_length(element)
+        for wrapper in wrappers:
+            lengths[wrapper] = length
         return length
 
     def get_link_density(self, elem: lxml.html.HtmlElement) -> float:

@@ -11,7 +11,7 @@ import pytest
 from readability import Document
 from readability.readability import REGEXES, clean
 
-from app.score import clean_length, readability_blocks, text_content
+from app.score import _Readability, clean_length, readability_blocks, text_content
 
 PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 
@@ -173,3 +173,24 @@ def test_a_quotations_lead_is_kept_as_readability_lxml_keeps_it(lead_ends_with: 
     blocks = readability_blocks(tree)
     assert [block.get("class") for block in blocks] == kept
     assert [tree.getroottree().getpath(block) for block in blocks] == readability_lxml_paths(tree)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div id='m'>\n  <div><p>The story,  told  here.</p></div>\n</div>",
+        "<div id='m'>Before <div><p>the story.</p></div></div>",
+        "<div id='m'><div><p>The story</p></div> and after</div>",
+        "<div id='m'><!-- a comment --><div><p>The story.</p></div></div>",
+        "<div id='m'><div><p>The story.</p></div><p>And more.</p></div>",
+        "<div id='m'> <span> <a href='/'>a\tlink</a> </span> </div>",
+    ],
+)
+def test_a_wrappers_length_is_readabilitys_length_of_its_text(html: str) -> None:
+    # A wrapper is measured by what it wraps when all else in it is white space; here measured innermost first.
+    tree = lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
+    readability = _Readability(tree)
+    readability._lengths = {}
+    elements = list(tree.get_element_by_id("m").iter(lxml.etree.Element))
+    lengths = [readability._text_length(element) for element in reversed(elements)]
+    assert lengths == [len(clean(element.text_content())) for element in reversed(elements)]
