@@ -198,7 +198,10 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
             if length is not None:
                 break
         if length is None:
-            length = lengths[element] = text_length(element)
+            length = _joined_length(element, lengths)
+            if length is None:
+                length = text_length(element)
+            lengths[element] = length
         for wrapper in wrappers:
             lengths[wrapper] = length
         return length
@@ -449,6 +452,39 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
     def _drop(self, element: lxml.html.HtmlElement) -> None:
         self._forget(element)
         element.drop_tree()
+
+
+def _joined_length(element: lxml.html.HtmlElement, lengths: dict[lxml.html.HtmlElement, int]) -> int | None:
+    """element's text length from its children's, when white space holding a line break parts each from the next.
+
+    None when it cannot be told so: text of element's own beside its children, a comment, two children whose
+    texts meet without a line break between them.
+    """
+    # Such a run of white space counts one character, wherever it starts and however long it is; the runs
+    # at both ends go. A block of blocks, written one a line, is measured from blocks often measured already
+    # (a candidate's children are the paragraphs and candidates scored before it).
+    if element.text and not element.text.isspace():
+        return None
+    total = parts = 0
+    parted = False  # whether a line break has come since the last child with text
+    for child in element:
+        if not isinstance(child.tag, str):
+            return None
+        length = lengths.get(child)
+        if length is None:
+            length = lengths[child] = text_length(child)
+        if length:
+            if parts and not parted:
+                return None
+            total += length
+            parts += 1
+            parted = False
+        tail = child.tail
+        if tail:
+            if not tail.isspace():
+                return None
+            parted = parted or "\n" in tail
+    return total + max(parts - 1, 0)
 
 
 class _Pick(str):

@@ -184,10 +184,18 @@ def test_a_quotations_lead_is_kept_as_readability_lxml_keeps_it(lead_ends_with: 
         "<div id='m'><!-- a comment --><div><p>The story.</p></div></div>",
         "<div id='m'><div><p>The story.</p></div><p>And more.</p></div>",
         "<div id='m'> <span> <a href='/'>a\tlink</a> </span> </div>",
+        "<div id='m'>\n<p>One,  two.</p>\n  <p> Three\t</p>\n\n<h2>Four</h2>\n</div>",
+        "<div id='m'><p>One.</p><p>Two.</p></div>",
+        "<div id='m'><p>One.</p> <p>Two.</p>\n<p>Three.</p></div>",
+        "<div id='m'><p>One.</p>\n<p> </p><p>Two.</p></div>",
+        "<div id='m'><p>One.</p>\n, and <p>Two.</p></div>",
+        "<div id='m'><p>One.\n</p><p>Two.</p></div>",
+        "<div id='m'><p>One.</p>" + " " * 300 + "\n<p>Two.</p></div>",
     ],
 )
-def test_a_wrappers_length_is_readabilitys_length_of_its_text(html: str) -> None:
-    # A wrapper is measured by what it wraps when all else in it is white space; here measured innermost first.
+def test_a_blocks_length_is_readabilitys_length_of_its_text(html: str) -> None:
+    # A wrapper is measured by what it wraps, a block of blocks one a line from its blocks: measured innermost
+    # first, as the candidates holding paragraphs are.
     tree = lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
     readability = _Readability(tree)
     readability._lengths = {}
