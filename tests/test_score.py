@@ -11,7 +11,7 @@ import pytest
 from readability import Document
 from readability.readability import REGEXES, clean
 
-from app.score import clean_length, readability_blocks
+from app.score import _Readability, clean_length, readability_blocks, text_content
 
 PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 
@@ -94,6 +94,22 @@ def test_a_pages_own_order_attributes_do_not_move_the_pick() -> None:
 
 
 @pytest.mark.parametrize(
+    "html",
+    [
+        "<div></div>",
+        "<div>a<!-- a comment -->b<?pi x?>c<span>d</span>e</div>",
+        "<div>x<script>var a = 1;</script>y<style>p {}</style></div>",
+        "<div>caf&eacute; &amp; <b>bold</b> &#x1F600;<br>tail</div>",
+        "<div><p>one</p>\n\t<p>two <a href='/'>link</a></p>after</div>",
+    ],
+)
+def test_text_content_is_lxmls_text_content(html: str) -> None:
+    element = lxml.html.fragment_fromstring(html)
+    element.tail = "the element's own tail is not its text"
+    assert text_content(element) == element.text_content()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",
@@ -116,7 +132,73 @@ def test_a_pages_own_order_attributes_do_not_move_the_pick() -> None:
         "x" + "\t" * 300 + "y",
         "x" + " \n" * 200 + "y",
         "x" + "\u00a0\n" * 200 + "y" + "\u00a0" * 254 + "z",
+        "caf\u00e9 au lait\n\nnoir",
+        "caf\u00e9\u00a0\u00a0cr\u00e8me",
+        "\u00a0",
+        "file\x1cseparator\x1f\x1fcodes",
+        "\x1c\n\x1c",
+        "form\ffeed\vvertical",
+        "caf\u00e9\r\nau  lait \r tard",
+        "caf\u00e9 \u3000 ideographic  space",
+        "caf\u00e9\u2028line\u2029paragraph",
+        "caf\u00e9\t\ttabs",
     ],
 )
 def test_clean_length_is_the_length_of_readabilitys_clean_text(text: str) -> None:
     assert clean_length(text) == len(clean(text))
+
+
+def quotation_page(lead_ends_with: str) -> str:
+    """A story, then a block named like furniture that leads into a quotation when its text ends in a colon."""
+    story = "".join(
+        f"<p>Sentence {n} of the story, long enough, with a comma, to be scored well.</p>" for n in range(12)
+    )
+    lead = f"<p>one, two, three, four, five, six, seven, eight, and then the minister said{lead_ends_with}</p>"
+    quote = "We will build the bridge, the road, the school, the park, the port, the rail, the hall, the dam, " + (
+        "the lock, the quay, the pier, the wall, and the gate."
+    )
+    return (
+        f"<html><body><div id='page'><div class='post'>{story}</div><div class='promo'>{lead * 4}</div>"
+        f"<div class='quote'><blockquote>{quote}</blockquote></div></div></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lead_ends_with", "kept"), [(":", ["post", "promo", "quote"]), (".", ["post", "quote"])], ids=["colon", "stop"]
+)
+def test_a_quotations_lead_is_kept_as_readability_lxml_keeps_it(lead_ends_with: str, kept: list[str]) -> None:
+    # The block scores enough to join the story but less than its name's penalty: readability's sanitizer
+    # drops it, unless its text ends in a colon before an element holding a <blockquote>.
+    tree = prepared(quotation_page(lead_ends_with))
+    blocks = readability_blocks(tree)
+    assert [block.get("class") for block in blocks] == kept
+    assert [tree.getroottree().getpath(block) for block in blocks] == readability_lxml_paths(tree)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div id='m'>\n  <div><p>The story,  told  here.</p></div>\n</div>",
+        "<div id='m'>Before <div><p>the story.</p></div></div>",
+        "<div id='m'><div><p>The story</p></div> and after</div>",
+        "<div id='m'><!-- a comment --><div><p>The story.</p></div></div>",
+        "<div id='m'><div><p>The story.</p></div><p>And more.</p></div>",
+        "<div id='m'> <span> <a href='/'>a\tlink</a> </span> </div>",
+        "<div id='m'>\n<p>One,  two.</p>\n  <p> Three\t</p>\n\n<h2>Four</h2>\n</div>",
+        "<div id='m'><p>One.</p><p>Two.</p></div>",
+        "<div id='m'><p>One.</p> <p>Two.</p>\n<p>Three.</p></div>",
+        "<div id='m'><p>One.</p>\n<p> </p><p>Two.</p></div>",
+        "<div id='m'><p>One.</p>\n, and <p>Two.</p></div>",
+        "<div id='m'><p>One.\n</p><p>Two.</p></div>",
+        "<div id='m'><p>One.</p>" + " " * 300 + "\n<p>Two.</p></div>",
+    ],
+)
+def test_a_blocks_length_is_readabilitys_length_of_its_text(html: str) -> None:
+    # A wrapper is measured by what it wraps, a block of blocks one a line from its blocks: measured innermost
+    # first, as the candidates holding paragraphs are.
+    tree = lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
+    readability = _Readability(tree)
+    readability._lengths = {}
+    elements = list(tree.get_element_by_id("m").iter(lxml.etree.Element))
+    lengths = [readability._text_length(element) for element in reversed(elements)]
+    assert lengths == [len(clean(element.text_content())) for element in reversed(elements)]
