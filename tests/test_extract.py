@@ -6,8 +6,7 @@ import pytest
 
 from app.document import Article, Document, Lines, Page, Paragraph, Text, images
 from app.errors import ExtractError
-from app.extract import extract, parse_html
-from app.metadata import raw_text
+from app.extract import extract
 from app.render import plain_text
 
 PROSE = "".join(
@@ -253,19 +252,3 @@ BLANK_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABA
 )
 def test_lazy_images_get_their_real_address_and_placeholders_none(html: str, sources: list[str]) -> None:
     assert image_sources(html) == sources
-
-
-@pytest.mark.parametrize(
-    "markup",
-    [
-        "<p>Owls <b>hunt</b> at <!-- not text --> night<br>with &amp; without &#x263A; moons</p>tail",
-        "<div>one<script>var x = '<b>';</script><span>two <?pi not text?>three</span>\n\t four</div>",
-        "<table><tr><td>a</td><td> b </td></tr></table><p>\u00a0no-break\u2009thin</p>",
-    ],
-)
-def test_raw_text_is_what_text_content_reads(markup: str) -> None:
-    tree = parse_html(f"<html><body>{markup}</body></html>")
-    assert tree is not None
-    for element in tree.iter():
-        if isinstance(element.tag, str):
-            assert raw_text(element) == element.text_content()

@@ -11,7 +11,8 @@ import pytest
 from readability import Document
 from readability.readability import REGEXES, clean
 
-from app.score import _Readability, clean_length, readability_blocks, text_content
+from app.metadata import raw_text
+from app.score import _Readability, clean_length, readability_blocks
 
 PAGES = sorted((Path(__file__).parent / "pages").glob("*.html"))
 
@@ -103,10 +104,10 @@ def test_a_pages_own_order_attributes_do_not_move_the_pick() -> None:
         "<div><p>one</p>\n\t<p>two <a href='/'>link</a></p>after</div>",
     ],
 )
-def test_text_content_is_lxmls_text_content(html: str) -> None:
+def test_raw_text_is_lxmls_text_content(html: str) -> None:
     element = lxml.html.fragment_fromstring(html)
     element.tail = "the element's own tail is not its text"
-    assert text_content(element) == element.text_content()
+    assert raw_text(element) == element.text_content()
 
 
 @pytest.mark.parametrize(
