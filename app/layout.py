@@ -192,22 +192,20 @@ def _one_column(char: str) -> bool:
 
 def _wrap_columns(segment: str, width: int) -> list[str]:
     """One line of text wrapped whose characters each take one column, a word never broken."""
-    if len(segment) <= width and "  " not in segment and not segment.startswith(" ") and not segment.endswith(" "):
-        return [segment]
+    if "  " in segment or segment.startswith(" ") or segment.endswith(" "):
+        segment = " ".join(word for word in segment.split(" ") if word)
+    # Columns are characters: each line ends at the last space that fits, found in C, not word by word.
     lines: list[str] = []
-    line: list[str] = []
-    used = -1  # the columns of line, with a space before each word but the first
-    for word in segment.split(" "):
-        if not word:
-            continue
-        size = len(word)
-        if line and used + 1 + size > width:
-            lines.append(" ".join(line))
-            line, used = [word], size
-        else:
-            line.append(word)
-            used += 1 + size
-    lines.append(" ".join(line))
+    start = 0
+    while len(segment) - start > width:
+        cut = segment.rfind(" ", start, start + width + 1)
+        if cut < 0:  # a word wider than the line stands on a line of its own
+            cut = segment.find(" ", start + width)
+            if cut < 0:
+                break
+        lines.append(segment[start:cut])
+        start = cut + 1
+    lines.append(segment[start:])
     return lines
 
 
