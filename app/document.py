@@ -243,11 +243,23 @@ class Article:
 
 
 WORD_RE = re.compile(r"\w+")
+# In ASCII text \w is a letter, a digit or "_": with every other byte made a space, split counts the words in C.
+ASCII_WORD_BYTES = bytes(
+    code if code < 128 and (chr(code).isalnum() or chr(code) == "_") else ord(" ") for code in range(256)
+)
 
 
 def word_count(document: Document) -> int:
     """The words of the document's text, the same for every format (no reference numbers, bullets or rules)."""
-    return sum(len(WORD_RE.findall(text)) for text in texts(document.blocks))
+    return sum(_words(text) for text in texts(document.blocks))
+
+
+def _words(text: str) -> int:
+    # 558,000 of the 991,000 words of the 641 benchmark pages are in ASCII texts: counted so, not each matched
+    # by WORD_RE, word_count over the pages took 157 ms instead of 208.
+    if text.isascii():
+        return len(text.encode("ascii").translate(ASCII_WORD_BYTES).split())
+    return len(WORD_RE.findall(text))
 
 
 def without_repeated_title(document: Document, title: str) -> Document:

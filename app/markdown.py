@@ -1,9 +1,8 @@
-"""The Markdown format: the document serialized as a little HTML for html2text, which writes the Markdown."""
+"""The Markdown format: the document as the parser events of a little HTML, for html2text to write as Markdown."""
 
 from __future__ import annotations
 
 import re
-from html import escape
 
 import html2text
 
@@ -21,7 +20,6 @@ from app.document import (
     Heading,
     Image,
     Inline,
-    Item,
     Lines,
     Link,
     ListBlock,
@@ -52,7 +50,7 @@ MARKUP_AFTER_RE = re.compile(
     f"|{MD_AMP}|\\]{MD_AFTER_BRACKET}(?=[(\\[:])|{MD_BACKTICK})"
 )
 ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
-PLAIN_MARKS = str.maketrans({MD_LT: "<", MD_AMP: "&", MD_AFTER_BRACKET: "", MD_BACKTICK: "`", MD_SPACE: " "})
+PLAIN_MARKS = {MD_LT: "<", MD_AMP: "&", MD_AFTER_BRACKET: "", MD_BACKTICK: "`", MD_SPACE: " "}
 
 
 def mark_text(text: str, *, attribute: bool = False) -> str:
@@ -70,9 +68,20 @@ def escape_marks(markdown: str) -> str:
     def escaped(match: re.Match[str]) -> str:
         # Backslashes just before a mark are the page's, written as they were: doubled, each stays a backslash
         # and the escape is ours.
-        return match[1] * 2 + "\\" + match[0][len(match[1])].translate(PLAIN_MARKS)
+        mark = match[0][len(match[1])]
+        return match[1] * 2 + "\\" + PLAIN_MARKS.get(mark, mark)
 
-    return MARKUP_AFTER_RE.sub(escaped, markdown).translate(PLAIN_MARKS)
+    return _plain(MARKUP_AFTER_RE.sub(escaped, markdown))
+
+
+def _plain(markdown: str) -> str:
+    """Markdown with the marks written back plain."""
+    # Not one translate: with a dict it looks up each character in Python, 400 ms over the 641 benchmark
+    # pages' Markdown (a fifth of render_markdown's time); five replaces are done in C.
+    for mark, plain in PLAIN_MARKS.items():
+        if mark in markdown:
+            markdown = markdown.replace(mark, plain)
+    return markdown
 
 
 LEADING_BLANK_LINES_RE = re.compile(r"^(?:[ \t]*\n)+")
@@ -82,7 +91,7 @@ def markdown_body(document: Document, *, base_url: str, width: int) -> str:
     """The document's body as Markdown; the page's text in it is text, never HTML or a link of its own.
 
     A plain-text page's lines are written as they are (a Markdown file stays itself); everything else is
-    html2text's, from one small serialization of the blocks.
+    html2text's, from the blocks as the events of a small HTML.
     """
     parts: list[str] = []
     pending: list[Block] = []
@@ -94,8 +103,10 @@ def markdown_body(document: Document, *, base_url: str, width: int) -> str:
             converter.wrap_links = False
             converter.unicode_snob = True
             converter.single_line_break = False
+            events = _Events(converter)
+            _blocks(events, tuple(pending))
             # Blank lines off both ends, but not the first line's indent: it may begin a code block.
-            parts.append(LEADING_BLANK_LINES_RE.sub("", converter.handle(_blocks_html(tuple(pending)))).rstrip())
+            parts.append(LEADING_BLANK_LINES_RE.sub("", events.markdown()).rstrip())
             pending.clear()
 
     for block in document.blocks:
@@ -108,91 +119,146 @@ def markdown_body(document: Document, *, base_url: str, width: int) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def _blocks_html(blocks: tuple[Block | Term | Definition, ...]) -> str:
-    return "".join(_block_html(block) for block in blocks)
+ESCAPED_RE = re.compile("([&<>])")
+ENTITY_NAMES = {"&": "amp", "<": "lt", ">": "gt"}
 
 
-def _content_html(blocks: tuple[Block, ...]) -> str:
+class _Events:
+    """The blocks' HTML handed to html2text (an html.parser.HTMLParser) as the parser's events, not as markup.
+
+    Written out for html2text to parse back, the parsing took a fifth of its time on the 641 benchmark pages.
+    The events are those html.parser makes of the HTML the blocks were written as (`<p>`, `<a href=...>`, text
+    with `&`, `<` and `>` escaped): the text between two tags in one piece, and with convert_charrefs=False
+    (html2text's setting) each escaped character on its own, as an entity.
+    """
+
+    def __init__(self, converter: html2text.HTML2Text) -> None:
+        self.converter = converter
+        self.text: list[str] = []
+
+    def start(self, tag: str, attrs: list[tuple[str, str | None]] | None = None) -> None:
+        self.flush()
+        self.converter.handle_starttag(tag, attrs or [])
+
+    def end(self, tag: str) -> None:
+        self.flush()
+        self.converter.handle_endtag(tag)
+
+    def data(self, text: str) -> None:
+        self.text.append(text)
+
+    def flush(self) -> None:
+        text = "".join(self.text)
+        self.text.clear()
+        for piece in ESCAPED_RE.split(text) if text else ():
+            if piece in ENTITY_NAMES:
+                self.converter.handle_entityref(ENTITY_NAMES[piece])
+            elif piece:
+                self.converter.handle_data(piece)
+
+    def markdown(self) -> str:
+        """What html2text wrote, as its handle() returns it once the HTML is parsed."""
+        self.flush()
+        return self.converter.optwrap(self.converter.finish())
+
+
+def _blocks(events: _Events, blocks: tuple[Block | Term | Definition, ...]) -> None:
+    for block in blocks:
+        _block(events, block)
+
+
+def _content(events: _Events, blocks: tuple[Block, ...]) -> None:
     """A container's blocks, a lone paragraph as its runs (html2text sets a <p> in an item apart by blank lines)."""
     if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
-        return _runs_html(blocks[0].runs)
-    return _blocks_html(blocks)
+        _runs(events, blocks[0].runs)
+    else:
+        _blocks(events, blocks)
 
 
-def _block_html(block: Block | Term | Definition) -> str:
-    if isinstance(block, Paragraph):
-        return f"<p>{_runs_html(block.runs)}</p>"
-    if isinstance(block, Heading):
-        return f"<h{block.level}>{_runs_html(block.runs)}</h{block.level}>"
-    if isinstance(block, ListBlock):
-        return _list_html(block)
-    if isinstance(block, CodeBlock):
-        return f"<pre>{escape(block.text, quote=False)}</pre>"  # literal: never marked, never emphasis
-    if isinstance(block, Quote):
-        return f"<blockquote>{_blocks_html(block.blocks)}</blockquote>"
-    if isinstance(block, Table):
-        return _table_html(block)
-    if isinstance(block, Figure | Caption):
-        return _blocks_html(block.blocks)
-    if isinstance(block, DefinitionList):
-        return f"<dl>{_blocks_html(block.items)}</dl>"
-    if isinstance(block, Term):
-        return f"<dt>{_content_html(block.blocks)}</dt>"
-    if isinstance(block, Definition):
-        return f"<dd>{_content_html(block.blocks)}</dd>"
-    if isinstance(block, Rule):
-        return "<hr>"
-    return ""  # a page mark: the text format's alone (a plain-text page's Lines are written by markdown_body)
+def _block(events: _Events, block: Block | Term | Definition) -> None:
+    if isinstance(block, Paragraph | Heading):
+        tag = "p" if isinstance(block, Paragraph) else f"h{block.level}"
+        events.start(tag)
+        _runs(events, block.runs)
+        events.end(tag)
+    elif isinstance(block, ListBlock):
+        _list(events, block)
+    elif isinstance(block, CodeBlock):
+        events.start("pre")
+        events.data(block.text)  # literal: never marked, never emphasis
+        events.end("pre")
+    elif isinstance(block, Table):
+        _table(events, block)
+    elif isinstance(block, Figure | Caption):
+        _blocks(events, block.blocks)
+    elif isinstance(block, Quote | DefinitionList):
+        tag = "blockquote" if isinstance(block, Quote) else "dl"
+        events.start(tag)
+        _blocks(events, block.blocks if isinstance(block, Quote) else block.items)
+        events.end(tag)
+    elif isinstance(block, Term | Definition):
+        tag = "dt" if isinstance(block, Term) else "dd"
+        events.start(tag)
+        _content(events, block.blocks)
+        events.end(tag)
+    elif isinstance(block, Rule):
+        events.start("hr")
+    # A page mark is the text format's alone (a plain-text page's Lines are written by markdown_body).
 
 
-def _list_html(block: ListBlock) -> str:
+def _list(events: _Events, block: ListBlock) -> None:
     tag = "ol" if block.ordered else "ul"
-    start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
-    items = "".join(_item_html(item) for item in block.items)
-    return f"<{tag}{start}>{items}</{tag}>"
+    events.start(tag, [("start", str(block.start))] if block.ordered and block.start != 1 else [])
+    for item in block.items:
+        events.start("li")
+        _content(events, item.blocks)
+        events.end("li")
+    events.end(tag)
 
 
-def _item_html(item: Item) -> str:
-    return f"<li>{_content_html(item.blocks)}</li>"
-
-
-def _table_html(table: Table) -> str:
-    rows = []
+def _table(events: _Events, table: Table) -> None:
+    _blocks(events, table.caption)
+    events.start("table")
     for row in table.rows:
-        cells = "".join(
-            f"<{'th' if cell.header else 'td'}>{_runs_html(cell.runs)}</{'th' if cell.header else 'td'}>"
-            for cell in row
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    return _blocks_html(table.caption) + f"<table>{''.join(rows)}</table>"
+        events.start("tr")
+        for cell in row:
+            tag = "th" if cell.header else "td"
+            events.start(tag)
+            _runs(events, cell.runs)
+            events.end(tag)
+        events.end("tr")
+    events.end("table")
 
 
-def _runs_html(runs: tuple[Inline, ...]) -> str:
-    parts: list[str] = []
+def _runs(events: _Events, runs: tuple[Inline, ...]) -> None:
     for run in runs:
         if isinstance(run, Text):
-            parts.append(escape(mark_text(run.text), quote=False))
+            events.data(mark_text(run.text))
         elif isinstance(run, Link):
-            parts.append(f'<a href="{escape(run.url)}">{_runs_html(run.runs)}</a>')
+            events.start("a", [("href", run.url)])
+            _runs(events, run.runs)
+            events.end("a")
         elif isinstance(run, Emphasis):
             tag = "strong" if run.strong else "em"
-            parts.append(f"<{tag}>{_runs_html(run.runs)}</{tag}>")
+            events.start(tag)
+            _runs(events, run.runs)
+            events.end(tag)
         elif isinstance(run, Code):
-            parts.append(_code_html(run.text))
+            _code(events, run.text)
         elif isinstance(run, Break):
-            parts.append("<br>")
+            events.start("br")
         elif isinstance(run, Image) and run.src:
-            alt = escape(mark_text(run.alt, attribute=True))
-            parts.append(f'<img src="{escape(run.src)}" alt="{alt}">')
-    return "".join(parts)
+            events.start("img", [("src", run.src), ("alt", mark_text(run.alt, attribute=True))])
 
 
-def _code_html(text: str) -> str:
+def _code(events: _Events, text: str) -> None:
     """Inline code as a code span; with a backtick inside, as text (html2text's single backticks would close)."""
     text = text.replace("\n", " ")  # a code span holds no line break: html2text writes a <br> in one as a space
     if "`" in text:
-        return escape(mark_text(text), quote=False)
+        events.data(mark_text(text))
+        return
     # html2text wraps lines at spaces, inside a code span too: a `<div>` that began a line there would start
     # an HTML block. No space before a `<` is a place to wrap.
-    spaced = re.sub(r"\s+(?=<)", MD_SPACE, text)
-    return f"<code>{escape(spaced, quote=False)}</code>"
+    events.start("code")
+    events.data(re.sub(r"\s+(?=<)", MD_SPACE, text))
+    events.end("code")
