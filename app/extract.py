@@ -41,7 +41,7 @@ def extract(page: Page, *, keep: Selector | None = None, remove: Selector | None
     tree = parse_html(page.text)
     if tree is None:
         raise ExtractError("the page is empty")
-    _check_size(tree)
+    _check_size(tree, page.text)
     if remove is not None:
         for element in matches(remove, tree):
             _remove(element)
@@ -116,8 +116,10 @@ def _refuse_bot_check(page: Page) -> None:
 MAX_ELEMENTS = 80_000
 
 
-def _check_size(tree: lxml.html.HtmlElement) -> None:
-    if tree.xpath("count(//*)") > MAX_ELEMENTS:
+def _check_size(tree: lxml.html.HtmlElement, markup: str) -> None:
+    # Each element starts at a "<" of the markup, but for the parser's html, head and body and the paragraphs
+    # it implies around loose text (at most one a tag): most pages need no count of the tree.
+    if 2 * markup.count("<") + 4 > MAX_ELEMENTS and COUNT_XPATH(tree) > MAX_ELEMENTS:
         raise TooComplex(f"the page has more than {MAX_ELEMENTS:,} elements")
 
 
@@ -366,6 +368,11 @@ HIDDEN_CLASS = "d-none"
 SHOWN_AT_WIDTH_RE = re.compile(r"^d-(?:sm|md|lg|xl|xxl)-(?!none$)")
 # Compiled once: `tree.xpath(text)` compiles its expression on every call, which took longer than the search.
 HOLDS_MAIN_XPATH = lxml.etree.XPath("descendant-or-self::main|.//*[@role='main']")
+MAIN_XPATH = lxml.etree.XPath(".//main|.//*[@role='main']")
+COUNT_XPATH = lxml.etree.XPath("count(//*)")
+CANONICAL_XPATH = lxml.etree.XPath("//head/link[@rel='canonical']/@href|//head/meta[@property='og:url']/@content")
+ITEMTYPE_XPATH = lxml.etree.XPath("//*[@itemtype]/@itemtype")
+OUTERMOST_HIDDEN_XPATH = lxml.etree.XPath(".//*[@hidden][not(ancestor::*[@hidden])]")
 # Class and id words that name page furniture, never the content (each a whole word of the attribute).
 BOILERPLATE_NAMES_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|cookies?|consent|gdpr|newsletter|subscribe|subscription|breadcrumbs?"
@@ -615,7 +622,7 @@ DISCUSSION_TYPES = frozenset({"discussionforumposting"})
 def _is_discussion(url: str, tree: lxml.html.HtmlElement, types: frozenset[str]) -> bool:
     """Whether the page is a forum thread, where the replies are the content (types: its JSON-LD types)."""
     # The page's own canonical address: the one it was fetched from may be a mirror or a short link.
-    for canonical in tree.xpath("//head/link[@rel='canonical']/@href|//head/meta[@property='og:url']/@content")[:1]:
+    for canonical in CANONICAL_XPATH(tree)[:1]:
         url = urljoin(url, str(canonical).strip())
     parts = urlsplit(url)
     if DISCUSSION_PATH_RE.search(parts.path + ("?" + parts.query if parts.query else "")):
@@ -630,7 +637,7 @@ def _is_question_page(tree: lxml.html.HtmlElement, types: frozenset[str]) -> boo
     """Whether the page is a question with its answers (Stack Exchange and its kind), by its schema.org types."""
     if "qapage" in types:
         return True
-    return any(str(kind).rstrip("/").endswith(QUESTION_TYPES) for kind in tree.xpath("//*[@itemtype]/@itemtype")[:50])
+    return any(str(kind).rstrip("/").endswith(QUESTION_TYPES) for kind in ITEMTYPE_XPATH(tree)[:50])
 
 
 def _mostly_hidden(tree: lxml.html.HtmlElement) -> bool:
@@ -640,7 +647,7 @@ def _mostly_hidden(tree: lxml.html.HtmlElement) -> bool:
     body = tree.find("body")
     if body is None:
         return False
-    hidden = sum(len(_text(element)) for element in body.xpath(".//*[@hidden][not(ancestor::*[@hidden])]"))
+    hidden = sum(len(_text(element)) for element in OUTERMOST_HIDDEN_XPATH(body))
     return hidden > 0 and hidden > len(_text(body)) - hidden
 
 
@@ -782,7 +789,7 @@ def _own_text_length(element: lxml.html.HtmlElement, length: int | None = None) 
 def _main_region(body: lxml.html.HtmlElement, body_length: int) -> tuple[lxml.html.HtmlElement, int]:
     """The page's main region and the length of its text: <main> when there is one, else the smallest element
     holding most of the text (body_length: the body's)."""
-    for main in body.xpath(".//main|.//*[@role='main']"):
+    for main in MAIN_XPATH(body):
         main_length = len(_text(main))
         if main_length >= 0.3 * body_length:
             return main, main_length
