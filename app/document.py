@@ -242,7 +242,7 @@ class Article:
     document: Document
 
 
-WORD_RE = re.compile(r"\w+")
+WORD_RE = re.compile(r"\w+")  # a word, wherever words are counted or compared
 # In ASCII text \w is a letter, a digit or "_": with every other byte made a space, split counts the words in C.
 ASCII_WORD_BYTES = bytes(
     code if code < 128 and (chr(code).isalnum() or chr(code) == "_") else ord(" ") for code in range(256)

@@ -14,9 +14,9 @@ import lxml.html
 
 from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
-from app.document import HEADING_TAGS, Article, Page, without_repeated_title
+from app.document import HEADING_TAGS, WORD_RE, Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
-from app.metadata import WORD_RE, Metadata, page_metadata, raw_text
+from app.metadata import Metadata, page_metadata, raw_text
 from app.metadata import element_text as _text
 from app.names import NamePattern
 from app.score import readability_blocks

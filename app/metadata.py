@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import lxml.etree
 import lxml.html
 
+from app.document import WORD_RE
 from app.names import NamePattern
 from app.visible import visible
 
@@ -69,7 +70,6 @@ JSON_LD_XPATH = lxml.etree.XPath("//script[@type='application/ld+json']")
 BYLINE_NAME_XPATH = lxml.etree.XPath(
     ".//*[@itemprop='name' or @rel='author' or contains(@class, 'author') or contains(@class, 'name')]"
 )
-WORD_RE = re.compile(r"\w+")
 
 
 def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Metadata:
