@@ -16,7 +16,7 @@ from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
 from app.document import HEADING_TAGS, WORD_RE, Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
-from app.metadata import Metadata, page_metadata, raw_text
+from app.metadata import Metadata, folded, page_metadata, raw_text
 from app.metadata import element_text as _text
 from app.names import NamePattern
 from app.score import readability_blocks
@@ -299,9 +299,7 @@ def _is_short(element: lxml.html.HtmlElement, length: int) -> bool:
     # Folding only shortens a text, and a text's start folds no longer than the whole: an article is known to
     # be longer from its first few thousand characters, without folding all of it.
     text = raw_text(element)
-    return len(text) <= length or (
-        len(" ".join(text[: 4 * length].split())) <= length and len(" ".join(text.split())) <= length
-    )
+    return len(text) <= length or (len(folded(text[: 4 * length])) <= length and len(folded(text)) <= length)
 
 
 def _within(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:
@@ -334,9 +332,9 @@ def _under_headline(body: lxml.html.HtmlElement, chosen: list[lxml.html.HtmlElem
             gap = -len(_text(headline))
         if gap is not None:
             if isinstance(element.tag, str) and element.text:
-                gap += len(" ".join(element.text.split()))
+                gap += len(folded(element.text))
             if element.tail:
-                gap += len(" ".join(element.tail.split()))
+                gap += len(folded(element.tail))
     else:
         return False  # the headline comes after the pick
     return gap is not None and gap <= MAX_HEADLINE_GAP * length
@@ -805,7 +803,7 @@ def _main_region(body: lxml.html.HtmlElement, body_length: int) -> tuple[lxml.ht
             raw = raw_text(child)
             if len(raw) < 0.7 * total:
                 continue
-            length = len(" ".join(raw.split()))  # `_text`'s measure
+            length = len(folded(raw))  # `_text`'s measure
             if length and length >= 0.7 * total:
                 region, total = child, length
                 break
@@ -1039,5 +1037,5 @@ def _drop_link_lists(root: lxml.html.HtmlElement) -> None:
             continue
         # Folding only shortens a text: links longer than 90% of the raw text are longer than 90% of the folded.
         raw = raw_text(element)
-        if link_text > 0.9 * len(raw) or link_text > 0.9 * len(" ".join(raw.split())):
+        if link_text > 0.9 * len(raw) or link_text > 0.9 * len(folded(raw)):
             _remove(element)

@@ -114,7 +114,7 @@ def _first(values: list[Any], reject: Callable[[str], bool] | None = None) -> st
     for value in values:
         if isinstance(value, str):
             # Decoded here, past the parser's tree: JSON-LD's "\u001b" is ESC, a doubly encoded "&amp;#x81;" C1.
-            text = " ".join(visible(html.unescape(value)).split())[:MAX_FIELD]
+            text = folded(visible(html.unescape(value)))[:MAX_FIELD]
             if text and not (reject and reject(text)):
                 return text
     return ""
@@ -131,9 +131,14 @@ def raw_text(element: lxml.html.HtmlElement) -> str:
     return str(lxml.etree.tostring(element, method="text", encoding=str, with_tail=False))
 
 
+def folded(text: str) -> str:
+    """text with its whitespace folded to single spaces, and none at either end."""
+    return " ".join(text.split())
+
+
 def element_text(element: lxml.html.HtmlElement) -> str:
     """The element's text with its whitespace folded to single spaces."""
-    return " ".join(raw_text(element).split())
+    return folded(raw_text(element))
 
 
 def _text_of(element: lxml.html.HtmlElement | None) -> str:

@@ -15,7 +15,7 @@ from readability.readability import REGEXES as READABILITY_PATTERNS
 from readability.readability import is_video_url
 
 from app.document import HEADING_TAGS
-from app.metadata import raw_text
+from app.metadata import folded, raw_text
 from app.names import NamePattern
 
 # readability's class and id tests, searched fast in ASCII names (the same answers: see NamePattern).
@@ -76,7 +76,7 @@ def clean_length(text: str) -> int:
             and "\x1e" not in text
             and "\x1f" not in text
         ):
-            return len(" ".join(text.split()))
+            return len(folded(text))
     elif "\t" not in text and "\xa0" not in text:
         words = text.split()
         joined = " ".join(words)

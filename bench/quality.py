@@ -71,6 +71,13 @@ class Case:
         return zlib.crc32(self.id.encode()) % 2 == 0
 
 
+def chosen_sets(dataset: Path | None, set_name: str) -> dict[str, Path]:
+    """The folders a run reads, by set name: a --dataset folder, else the --set named, else every set."""
+    if dataset:
+        return {"custom": dataset}
+    return dict(SETS) if set_name == "all" else {set_name: SETS[set_name]}
+
+
 def load_cases(dataset: Path, *, limit: int, ids: set[str], held: str) -> list[Case]:
     """The dataset's pages, optionally a spread-out subset of limit pages, one half or chosen ids."""
     cases = []
@@ -457,13 +464,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     ids = {part.strip() for part in args.ids.split(",") if part.strip()}
-    datasets = (
-        {"custom": args.dataset}
-        if args.dataset
-        else SETS
-        if args.set_name == "all"
-        else {args.set_name: SETS[args.set_name]}
-    )
+    datasets = chosen_sets(args.dataset, args.set_name)
     for set_name, folder in datasets.items():
         cases = load_cases(folder, limit=args.limit, ids=ids, held=args.half)
         if not cases:

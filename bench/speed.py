@@ -43,7 +43,7 @@ from app.extract import extract
 from app.fetch import decode
 from app.render import render_text
 from bench import free_port, html_origin, started_service
-from bench.quality import SETS, Case, load_cases, percentile
+from bench.quality import SETS, Case, chosen_sets, load_cases, percentile
 
 WCXB = SETS["wcxb-test"] / "html"
 # Pages each pipeline reads before timing starts: imports, first-call caches, lxml's and the service's warm-up.
@@ -479,13 +479,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def benchmark_sets(args: argparse.Namespace) -> dict[str, list[Case]]:
     """The cases of each set the per-page figures run on, by set name."""
-    folders = (
-        {"custom": args.dataset}
-        if args.dataset
-        else SETS
-        if args.set_name == "all"
-        else {args.set_name: SETS[args.set_name]}
-    )
+    folders = chosen_sets(args.dataset, args.set_name)
     return {name: load_cases(folder, limit=args.pages, ids=set(), held="all") for name, folder in folders.items()}
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import multiprocessing
+import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -14,7 +17,16 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
 from app.errors import BadURL, BlockedDestination, FetchError, TextModeError, UpstreamTimeout
-from app.fetch import Policy, check_target, decode, fetch, is_public_address, normalize_host, normalize_url
+from app.fetch import (
+    Policy,
+    Watchdog,
+    check_target,
+    decode,
+    fetch,
+    is_public_address,
+    normalize_host,
+    normalize_url,
+)
 from tests.security_origins import ARTICLE, Canary, recorded_connects, self_signed_certificate
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -486,3 +498,41 @@ def test_double_encoded_utf8_is_repaired_and_clean_text_left_alone() -> None:
     assert decode(mangled, header_charset="utf-8")[0] == "<p>we’re here — café</p>"
     clean = "<p>Ã is a letter; â too, and ‘quotes’ stay.</p>"
     assert decode(clean.encode(), header_charset="utf-8")[0] == clean
+
+
+def _fetch_in_child(url: str, port: int, answers: multiprocessing.Queue[str]) -> None:
+    started = time.monotonic()
+    try:
+        fetch(url, policy=Policy(timeout=0.5, allow_private=True, allowed_ports=frozenset({port})))
+        answers.put("fetched")
+    except UpstreamTimeout:
+        answers.put(f"timeout after {time.monotonic() - started:.1f} s")
+
+
+def test_a_forked_worker_cuts_a_dripping_origin_at_its_deadline() -> None:
+    # gunicorn forks its workers: the deadlines' thread of the process they were forked from is not theirs.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.wait(0.1):
+            connection.sendall(b"x")  # a byte at a time: no single read ever waits long enough to time out
+        connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    Watchdog(time.monotonic() + 0.01).close()  # this process's deadlines' thread runs before the fork
+    context = multiprocessing.get_context("fork")
+    answers: multiprocessing.Queue[str] = context.Queue()
+    child = context.Process(target=_fetch_in_child, args=(f"http://127.0.0.1:{port}/", port, answers))
+    child.start()
+    try:
+        assert answers.get(timeout=10).startswith("timeout after 0.")
+    finally:
+        stop.set()
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+        listener.close()
