@@ -16,7 +16,7 @@ from app.build import document_of, text_document
 from app.challenge import MAX_CHALLENGE_TEXT, bot_check
 from app.document import HEADING_TAGS, WORD_RE, Article, Page, without_repeated_title
 from app.errors import BlockedBySite, ExtractError, NoMatch, TooComplex
-from app.metadata import Metadata, folded, page_metadata, raw_text
+from app.metadata import Metadata, ancestors_of, folded, page_metadata, raw_text
 from app.metadata import element_text as _text
 from app.names import NamePattern
 from app.score import readability_blocks
@@ -963,15 +963,7 @@ def _hrefs(element: lxml.html.HtmlElement) -> list[str]:
 
 def _holding_blocks(root: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
     """The elements under root (root included, a tree's root) that hold a block somewhere inside them."""
-    # Up from each block (found by lxml's tag filter), as far as an element already known to hold one: the
-    # elements that hold no block are never visited.
-    holding: set[lxml.html.HtmlElement] = set()
-    for block in root.iter(*BLOCK_TAGS):
-        for ancestor in block.iterancestors():
-            if ancestor in holding:
-                break
-            holding.add(ancestor)
-    return holding
+    return ancestors_of(root.iter(*BLOCK_TAGS))  # the blocks found by lxml's tag filter
 
 
 def _lines(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:

@@ -15,7 +15,7 @@ from readability.readability import REGEXES as READABILITY_PATTERNS
 from readability.readability import is_video_url
 
 from app.document import HEADING_TAGS
-from app.metadata import folded, raw_text
+from app.metadata import ancestors_of, folded, raw_text
 from app.names import NamePattern
 
 # readability's class and id tests, searched fast in ASCII names (the same answers: see NamePattern).
@@ -412,12 +412,7 @@ class _Readability(Document):  # type: ignore[misc]  # readability-lxml has no t
         # here in one pass (0.04 s).
         allowed = {element: True for element in self.tags(node, "ul") if self.is_toc_list(element)}
         ancestors = list(node.iterancestors())
-        quoting: set[lxml.html.HtmlElement] = set()
-        for quote in (ancestors[-1] if ancestors else node).iter("blockquote"):
-            for holder in quote.iterancestors():
-                if holder in quoting:
-                    break
-                quoting.add(holder)
+        quoting = ancestors_of((ancestors[-1] if ancestors else node).iter("blockquote"))
         if quoting:
             for element in self.tags(node, "div", "section"):
                 if self._is_quote_lead(element, quoting):
