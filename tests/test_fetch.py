@@ -509,6 +509,8 @@ def _fetch_in_child(url: str, port: int, answers: multiprocessing.Queue[str]) ->
         answers.put(f"timeout after {time.monotonic() - started:.1f} s")
 
 
+# The fork is the point: Python 3.12+ warns that a process with threads (the origin's, the deadlines') forks.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_worker_cuts_a_dripping_origin_at_its_deadline() -> None:
     # gunicorn forks its workers: the deadlines' thread of the process they were forked from is not theirs.
     listener = socket.create_server(("127.0.0.1", 0))
